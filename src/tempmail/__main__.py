@@ -1,0 +1,7 @@
+"""`python -m tempmail` is the `tempmail` command."""
+
+import sys
+
+from tempmail.cli import main
+
+sys.exit(main())

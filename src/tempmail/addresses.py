@@ -1,0 +1,157 @@
+"""Creating addresses: the naming and domain rules of API.md §4, in the reference's order."""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from tempmail.config import Settings, UserRole
+from tempmail.db.addresses import AddressExists, AddressStore
+from tempmail.db.kv import SettingsStore
+from tempmail.domains import allowed_domain
+from tempmail.errors import ApiError
+from tempmail.passwords import generate_plain, hash_password, sha256_hex
+from tempmail.tokens import Tokens
+
+ACCOUNT_SETTINGS_KEY = "account_settings"
+# RFC 5321 limits, applied even to the admin so a name always fits the column and the wire.
+MAX_LOCAL_PART = 64
+RANDOM_NAME_LENGTH = 10
+_NAME_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class NewAddress:
+    """What creating an address answers: `{jwt, address, password, address_id}`."""
+
+    jwt: str
+    address: str
+    password: str | None
+    address_id: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "jwt": self.jwt,
+            "address": self.address,
+            "password": self.password,
+            "address_id": self.address_id,
+        }
+
+
+def _random_label(length: int) -> str:
+    return "".join(secrets.choice(_NAME_ALPHABET) for _ in range(length))
+
+
+class AddressService:
+    def __init__(self, settings: Settings, store: AddressStore, kv: SettingsStore, tokens: Tokens) -> None:
+        self.settings = settings
+        self.store = store
+        self.kv = kv
+        self.tokens = tokens
+        self._strip = re.compile(settings.ADDRESS_REGEX)
+        self._check = re.compile(settings.ADDRESS_CHECK_REGEX) if settings.ADDRESS_CHECK_REGEX else None
+
+    async def create_public(
+        self,
+        name: str | None,
+        domain: str | None,
+        random_subdomain: bool,
+        source_meta: str,
+        logged_in: bool,
+        role: UserRole | None = None,
+    ) -> NewAddress:
+        """`POST /api/new_address`: every limit applies; role domains and prefix when given."""
+        cfg = self.settings
+        if cfg.DISABLE_ANONYMOUS_USER_CREATE_EMAIL and not logged_in:
+            raise ApiError(
+                403, "New address for anonymous user is disabled, please contact the administrator"
+            )
+        if not cfg.ENABLE_USER_CREATE_EMAIL:
+            raise ApiError(403, "New address is disabled, please contact the administrator")
+        if not name or cfg.DISABLE_CUSTOM_ADDRESS_NAME:
+            name = self._random_name()
+        local = await self._clean_name(name)
+        if self._check is not None and not self._check.search(local):
+            raise ApiError(400, "Failed to create address: Name is not valid")
+        if len(local) < cfg.MIN_ADDRESS_LEN:
+            raise ApiError(
+                400,
+                "Failed to create address: Name is too short (min {min})",
+                min=cfg.MIN_ADDRESS_LEN,
+            )
+        if len(local) > cfg.MAX_ADDRESS_LEN:
+            raise ApiError(
+                400,
+                "Failed to create address: Name is too long (max {max})",
+                max=cfg.MAX_ADDRESS_LEN,
+            )
+        prefix = role.prefix if role is not None and role.prefix else cfg.PREFIX
+        allowed = role.domains if role is not None and role.domains else cfg.default_domains
+        chosen = await self._pick_domain(domain, allowed, random_subdomain)
+        return await self._insert(prefix + local, chosen, source_meta)
+
+    async def create_admin(
+        self, name: str, domain: str | None, enable_prefix: bool, random_subdomain: bool
+    ) -> NewAddress:
+        """`POST /admin/new_address`: no length, regex or allowed-domain limits."""
+        if not name:
+            raise ApiError(400, "Required field is missing")
+        local = await self._clean_name(name)
+        if not local:
+            raise ApiError(400, "Failed to create address: Name is too short (min {min})", min=1)
+        prefix = self.settings.PREFIX if enable_prefix else ""
+        chosen = await self._pick_domain(domain, self.settings.DOMAINS, random_subdomain)
+        return await self._insert(prefix + local, chosen, "admin")
+
+    def _random_name(self) -> str:
+        cfg = self.settings
+        length = min(max(RANDOM_NAME_LENGTH, cfg.MIN_ADDRESS_LEN), cfg.MAX_ADDRESS_LEN)
+        return _random_label(length)
+
+    async def _clean_name(self, name: str) -> str:
+        """Trim, lower-case, drop ADDRESS_REGEX characters, then apply the admin's block list.
+
+        Lower-casing comes first ([better] than the reference), so `Bob` becomes `bob`.
+        """
+        local = self._strip.sub("", name.strip().lower())
+        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        for blocked in account.get("blockList") or []:
+            if blocked and blocked in local:
+                raise ApiError(400, "Name[{name}]is blocked", name=local)
+        return local
+
+    async def subdomain_match(self) -> bool:
+        """The admin's override (account settings) wins over ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH."""
+        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        override = (account.get("addressCreationSettings") or {}).get("enableSubdomainMatch")
+        return bool(override) if override is not None else self.settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
+
+    async def _pick_domain(self, domain: str | None, allowed: list[str], random_subdomain: bool) -> str:
+        if not allowed:
+            raise ApiError(400, "Domains are not set, please contact the administrator")
+        if not domain:
+            domain = (
+                allowed[0] if self.settings.CREATE_ADDRESS_DEFAULT_DOMAIN_FIRST else random.choice(allowed)
+            )
+        domain = domain.strip().lower()
+        if not allowed_domain(domain, allowed, await self.subdomain_match()):
+            raise ApiError(400, "Failed to create address: Invalid domain")
+        if random_subdomain and domain in self.settings.RANDOM_SUBDOMAIN_DOMAINS:
+            domain = f"{_random_label(self.settings.RANDOM_SUBDOMAIN_LENGTH)}.{domain}"
+        return domain
+
+    async def _insert(self, local: str, domain: str, source_meta: str) -> NewAddress:
+        if len(local) > MAX_LOCAL_PART:
+            raise ApiError(400, "Failed to create address: Name is too long (max {max})", max=MAX_LOCAL_PART)
+        name = f"{local}@{domain}"
+        plain = generate_plain() if self.settings.ENABLE_ADDRESS_PASSWORD else None
+        stored = await hash_password(sha256_hex(plain)) if plain is not None else None
+        try:
+            address_id = await self.store.create(name, stored, source_meta)
+        except AddressExists:
+            raise ApiError(400, "Failed to create address: Address already exists") from None
+        return NewAddress(self.tokens.address_jwt(name, address_id), name, plain, address_id)

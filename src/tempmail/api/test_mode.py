@@ -1,0 +1,80 @@
+"""`/admin/test/*`: routes for end-to-end tests, present only when E2E_TEST_MODE is on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from tempmail.api.auth import require_admin
+from tempmail.api.common import ServicesDep
+from tempmail.db.mails import NewMail
+from tempmail.errors import ApiError
+from tempmail.mail.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed
+
+MAX_SEED_RAW = 1_000_000
+
+
+def require_test_mode(services: ServicesDep) -> None:
+    if not services.settings.E2E_TEST_MODE:
+        raise ApiError(404, "Not available")
+
+
+router = APIRouter(
+    prefix="/admin/test",
+    tags=["test mode"],
+    dependencies=[Depends(require_test_mode), Depends(require_admin)],
+)
+
+
+class SeedMailBody(BaseModel):
+    address: str | None = None
+    raw: str | None = None
+    source: str | None = None
+    message_id: str | None = None
+
+
+class ReceiveMailBody(BaseModel):
+    from_: str = Field(default="", alias="from")
+    to: str | None = None
+    raw: str | None = None
+
+
+@router.post("/seed_mail")
+async def seed_mail(body: SeedMailBody, services: ServicesDep) -> dict[str, Any]:
+    """Insert a mail row directly, skipping the pipeline (fixtures for UI and API tests)."""
+    if not body.address or not body.raw:
+        raise ApiError(400, "address and raw are required")
+    if len(body.raw) > MAX_SEED_RAW:
+        raise ApiError(400, "raw content too large")
+    if body.message_id is not None and len(body.message_id) > MAX_MESSAGE_ID:
+        raise ApiError(400, "message_id too long")
+    mail = NewMail(
+        address=body.address.strip().lower(),
+        source=body.source or "",
+        raw=body.raw.encode("utf-8"),
+        message_id=body.message_id,
+    )
+    await services.mails.insert([mail])
+    return {"success": True}
+
+
+@router.post("/receive_mail")
+async def receive_mail(body: ReceiveMailBody, services: ServicesDep) -> dict[str, Any]:
+    """Run the very pipeline SMTP runs, on a message given as JSON."""
+    if not body.to or not body.raw:
+        raise ApiError(400, "to and raw are required")
+    mail = InboundMail(body.from_, [body.to], body.raw.encode("utf-8"))
+    try:
+        result = await services.pipeline.receive(mail)
+    except StoreFailed:
+        raise ApiError(503, "Temporary storage failure, please retry later") from None
+    answer: dict[str, Any] = {
+        "success": bool(result.stored_ids),
+        "replyCalled": result.reply_called,
+        "forwardedTo": result.forwarded_to,
+    }
+    if result.rejected:
+        answer["rejected"] = next(iter(result.rejected.values()))
+    return answer

@@ -1,0 +1,156 @@
+"""Addresses (`address`) and the data hanging off them; every query on them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tempmail.db.paging import Page, fetch_page
+from tempmail.db.tables import (
+    address,
+    address_sender,
+    auto_reply_mails,
+    raw_mails,
+    sendbox,
+    users,
+    users_address,
+    utcnow,
+)
+
+
+class AddressExists(Exception):
+    """The name is taken (the UNIQUE constraint decides, so two racing creations cannot both win)."""
+
+
+ADMIN_SORT_KEYS = (
+    "id",
+    "name",
+    "created_at",
+    "updated_at",
+    "source_meta",
+    "mail_count",
+    "send_count",
+)
+
+_mail_count = (
+    select(func.count()).where(raw_mails.c.address == address.c.name).scalar_subquery().label("mail_count")
+)
+_send_count = (
+    select(func.count()).where(sendbox.c.address == address.c.name).scalar_subquery().label("send_count")
+)
+# What list endpoints show of an address: never its password hash.
+LISTED = select(
+    address.c.id,
+    address.c.name,
+    address.c.source_meta,
+    address.c.created_at,
+    address.c.updated_at,
+    _mail_count,
+    _send_count,
+)
+
+
+class AddressStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get(self, address_id: int) -> Any | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(address).where(address.c.id == address_id))).first()
+
+    async def get_by_name(self, name: str) -> Any | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(address).where(address.c.name == name))).first()
+
+    async def is_live(self, address_id: int, name: str) -> bool:
+        """Whether a credential's (id, name) still names an existing address."""
+        query = select(address.c.id).where(address.c.id == address_id, address.c.name == name)
+        async with self.engine.connect() as conn:
+            return (await conn.scalar(query)) is not None
+
+    async def create(self, name: str, password_hash: str | None, source_meta: str) -> int:
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    insert(address).values(name=name, password=password_hash, source_meta=source_meta)
+                )
+        except IntegrityError as exc:
+            raise AddressExists(name) from exc
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
+
+    async def touch(self, address_id: int) -> None:
+        """Record activity: inactive-address cleanup reads updated_at."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(address).where(address.c.id == address_id).values(updated_at=utcnow()))
+
+    async def set_password(self, address_id: int, password_hash: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(address).where(address.c.id == address_id).values(password=password_hash)
+            )
+        return result.rowcount > 0
+
+    async def delete_with_data(self, address_id: int) -> bool:
+        """Delete the address and everything that belongs to it, all or nothing."""
+        async with self.engine.begin() as conn:
+            name = await conn.scalar(select(address.c.name).where(address.c.id == address_id))
+            if name is None:
+                return False
+            await conn.execute(delete(raw_mails).where(raw_mails.c.address == name))
+            await conn.execute(delete(sendbox).where(sendbox.c.address == name))
+            await conn.execute(delete(address_sender).where(address_sender.c.address == name))
+            await conn.execute(delete(auto_reply_mails).where(auto_reply_mails.c.address == name))
+            await conn.execute(delete(users_address).where(users_address.c.address_id == address_id))
+            await conn.execute(delete(address).where(address.c.id == address_id))
+        return True
+
+    async def page(
+        self, limit: int, offset: int, query: str = "", sort_by: str = "id", ascending: bool = False
+    ) -> Page[Any]:
+        """The admin's address list: name substring search, sortable on ADMIN_SORT_KEYS."""
+        statement: Select[Any] = LISTED
+        if query:
+            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(address.c.name.like(f"%{escaped}%", escape="\\"))
+        computed = {"mail_count": _mail_count, "send_count": _send_count}
+        if sort_by in computed:
+            column: Any = computed[sort_by]
+        else:
+            column = address.c[sort_by] if sort_by in ADMIN_SORT_KEYS else address.c.id
+        order = column.asc() if ascending else column.desc()
+        tiebreak = address.c.id.asc() if ascending else address.c.id.desc()
+        return await fetch_page(self.engine, statement.order_by(order, tiebreak), limit, offset)
+
+
+async def statistics(engine: AsyncEngine) -> dict[str, int]:
+    """The admin dashboard's counters, in one round trip per table."""
+    now = utcnow()
+
+    def active_since(days: int) -> Any:
+        cutoff = now - timedelta(days=days)
+        return select(func.count()).where(address.c.updated_at >= cutoff).scalar_subquery()
+
+    query = select(
+        select(func.count()).select_from(raw_mails).scalar_subquery(),
+        select(func.count()).select_from(address).scalar_subquery(),
+        active_since(7),
+        active_since(30),
+        select(func.count()).select_from(users).scalar_subquery(),
+        select(func.count()).select_from(sendbox).scalar_subquery(),
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).one()
+    keys = (
+        "mailCount",
+        "addressCount",
+        "activeAddressCount7days",
+        "activeAddressCount30days",
+        "userCount",
+        "sendMailCount",
+    )
+    return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}

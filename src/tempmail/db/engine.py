@@ -1,0 +1,118 @@
+"""The database engine: URL handling, SQLite durability settings, and schema migrations.
+
+One `Database` per process. SQLite runs in WAL mode with `synchronous=FULL`, because an SMTP
+`250` promises the mail is on disk: NORMAL would let a power cut take back the last commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# An arbitrary constant: the PostgreSQL advisory lock that serialises migrations when several
+# tempmail nodes start at once against one database.
+_MIGRATION_LOCK_ID = 0x7E3A11
+
+
+def async_url(url: str) -> str:
+    """Map the user-facing `sqlite:///` / `postgresql://` URL onto the async drivers."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+class Database:
+    """The process's engine, plus what the admin's database routes need to know about it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        options: dict[str, Any] = {"pool_pre_ping": self.dialect == "postgresql"}
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options["pool_size"] = 10
+            options["max_overflow"] = 10
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def upgrade(self) -> None:
+        """Apply every pending migration; safe to run from several nodes at once."""
+        async with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            await conn.run_sync(_upgrade_sync)
+
+    async def version(self) -> tuple[str | None, str]:
+        """(revision the database is at, or None when empty; revision this code expects)."""
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(_current_revision)
+        return current, _head_revision()
+
+    async def size_bytes(self) -> int | None:
+        """Bytes the database takes on disk, where the engine can tell."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
+                return int(size) if size is not None else None
+            pages = await conn.scalar(text("PRAGMA page_count"))
+            page_size = await conn.scalar(text("PRAGMA page_size"))
+            return int(pages or 0) * int(page_size or 0)
+
+
+def _upgrade_sync(connection: Connection) -> None:
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head

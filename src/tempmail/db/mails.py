@@ -1,0 +1,152 @@
+"""Received mails (`raw_mails`): how a message's bytes are kept, and every query on them.
+
+The exact bytes received are the truth. They go in the `raw` TEXT column when they are plain
+UTF-8 (what the reference does, and what hand-written SQL expects); anything else (8-bit
+legacy charsets, NUL bytes PostgreSQL TEXT refuses) or everything when ENABLE_MAIL_GZIP is on
+goes gzip-compressed into `raw_blob`, so no byte is ever lost or altered.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tempmail.db.paging import Page, fetch_page
+from tempmail.db.tables import address, raw_mails
+
+
+@dataclass(frozen=True, slots=True)
+class NewMail:
+    """One row to store: one accepted recipient of one message."""
+
+    address: str
+    source: str
+    raw: bytes
+    message_id: str | None = None
+    metadata: str | None = None
+
+
+def encode_raw(raw: bytes, compress: bool) -> tuple[str | None, bytes | None]:
+    """(raw text, raw blob) for storage; exactly one of them is set."""
+    if not compress:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if "\x00" not in text:
+                return text, None
+    return None, gzip.compress(raw, compresslevel=6)
+
+
+def raw_bytes(row: Any) -> bytes:
+    """The exact bytes that were received, whichever column holds them."""
+    if row.raw_blob is not None:
+        return gzip.decompress(row.raw_blob)
+    return (row.raw or "").encode("utf-8")
+
+
+def mail_row(row: Any) -> dict[str, Any]:
+    """A mail row as the API returns it: every column, `raw` as text, never `raw_blob`.
+
+    Bytes that are not UTF-8 are shown with U+FFFD in `raw`; the parsed-mail routes read the
+    exact stored bytes and decode each part with its declared charset.
+    """
+    raw = row.raw if row.raw_blob is None else raw_bytes(row).decode("utf-8", errors="replace")
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "source": row.source,
+        "address": row.address,
+        "raw": raw,
+        "metadata": row.metadata,
+        "created_at": row.created_at,
+    }
+
+
+_ROW = select(
+    raw_mails.c.id,
+    raw_mails.c.message_id,
+    raw_mails.c.source,
+    raw_mails.c.address,
+    raw_mails.c.raw,
+    raw_mails.c.raw_blob,
+    raw_mails.c["metadata"],
+    raw_mails.c.created_at,
+)
+
+
+class MailStore:
+    """Queries on received mails. Rows come back as API dicts (see `mail_row`)."""
+
+    def __init__(self, engine: AsyncEngine, compress: bool) -> None:
+        self.engine = engine
+        self.compress = compress
+
+    async def insert(self, mails: Sequence[NewMail]) -> list[int]:
+        """Insert in one transaction, so the recipients of one SMTP DATA commit together."""
+        ids = []
+        async with self.engine.begin() as conn:
+            for mail in mails:
+                ids.append(await self._insert_one(conn, mail))
+        return ids
+
+    async def _insert_one(self, conn: AsyncConnection, mail: NewMail) -> int:
+        text, blob = encode_raw(mail.raw, self.compress)
+        result = await conn.execute(
+            insert(raw_mails).values(
+                message_id=mail.message_id,
+                source=mail.source,
+                address=mail.address,
+                raw=text,
+                raw_blob=blob,
+                metadata=mail.metadata,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
+
+    async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
+        """The row (with raw bytes reachable through `raw_bytes`), or None; `owner` scopes it."""
+        query = _ROW.where(raw_mails.c.id == mail_id)
+        if owner is not None:
+            query = query.where(raw_mails.c.address == owner)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).first()
+
+    async def page(
+        self, limit: int, offset: int, owner: str | None = None, owners: Sequence[str] | None = None
+    ) -> Page[Any]:
+        """Newest first; `owner` restricts to one address, `owners` to several."""
+        query: Select[Any] = _ROW
+        if owner is not None:
+            query = query.where(raw_mails.c.address == owner)
+        if owners is not None:
+            query = query.where(raw_mails.c.address.in_(owners))
+        return await fetch_page(self.engine, query.order_by(raw_mails.c.id.desc()), limit, offset)
+
+    async def page_unknown(self, limit: int, offset: int) -> Page[Any]:
+        """Mails whose recipient is not (or no longer) a created address."""
+        known = select(address.c.id).where(address.c.name == raw_mails.c.address).exists()
+        query = _ROW.where(~known).order_by(raw_mails.c.id.desc())
+        return await fetch_page(self.engine, query, limit, offset)
+
+    async def delete(self, mail_id: int, owner: str | None = None) -> bool:
+        query = delete(raw_mails).where(raw_mails.c.id == mail_id)
+        if owner is not None:
+            query = query.where(raw_mails.c.address == owner)
+        async with self.engine.begin() as conn:
+            return (await conn.execute(query)).rowcount > 0
+
+    async def clear(self, owner: str) -> int:
+        async with self.engine.begin() as conn:
+            return (await conn.execute(delete(raw_mails).where(raw_mails.c.address == owner))).rowcount
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(raw_mails)) or 0)

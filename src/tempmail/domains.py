@@ -1,0 +1,27 @@
+"""Which domains mail is accepted for, and which a new address may be created on."""
+
+from __future__ import annotations
+
+from tempmail.config import Settings
+
+
+def _matches(domain: str, base: str, subdomains: bool) -> bool:
+    return domain == base or (subdomains and domain.endswith("." + base))
+
+
+def receives_mail_for(settings: Settings, domain: str) -> bool:
+    """Whether inbound SMTP accepts this recipient domain (never relay for anything else).
+
+    Subdomains are ours when addresses may be created on them: subdomain matching is on, or
+    the base is one of RANDOM_SUBDOMAIN_DOMAINS.
+    """
+    domain = domain.lower().rstrip(".")
+    subdomains = settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
+    if any(_matches(domain, base, subdomains) for base in settings.DOMAINS):
+        return True
+    return any(_matches(domain, base, True) for base in settings.RANDOM_SUBDOMAIN_DOMAINS)
+
+
+def allowed_domain(domain: str, allowed: list[str], subdomains: bool) -> bool:
+    """Whether an address may be created on `domain` given the caller's allowed list."""
+    return any(_matches(domain, base, subdomains) for base in allowed)

@@ -1,0 +1,64 @@
+"""Errors the API answers with: a status code and a plain-text body, as the reference does.
+
+The English text is the contract (clients match on it); `x-lang: zh` asks for the Chinese text
+where we have one. Texts with a variable part are templates, translated before filling in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """Raised anywhere under a request; the app turns it into `status` + translated text."""
+
+    def __init__(self, status: int, template: str, **params: Any) -> None:
+        super().__init__(template.format(**params))
+        self.status = status
+        self.template = template
+        self.params = params
+
+    def text(self, lang: str | None) -> str:
+        if lang and lang.lower().startswith("zh") and self.template in ZH:
+            return ZH[self.template].format(**self.params)
+        return str(self)
+
+
+SITE_PASSWORD = "You have enabled the private site password, please provide the password"
+ADDRESS_CREDENTIAL = "Invalid address credential"
+ADMIN_PASSWORD = "You need to provide the admin password to access this page"
+USER_TOKEN = "Your token has expired, please login again"
+DELETE_DISABLED = "User delete address/email is disabled, please contact the administrator"
+
+ZH: dict[str, str] = {
+    SITE_PASSWORD: "您已启用私有站点密码，请提供密码",
+    ADDRESS_CREDENTIAL: "无效的邮箱地址凭证",
+    ADMIN_PASSWORD: "您需要提供管理员密码才能访问此页面",
+    USER_TOKEN: "您的登录已过期，请重新登录",
+    DELETE_DISABLED: "用户删除邮箱/邮件已禁用，请联系管理员",
+    "Invalid limit": "无效的 limit",
+    "Invalid offset": "无效的 offset",
+    "Invalid address": "无效的地址",
+    "Address not found": "地址不存在",
+    "New address is disabled, please contact the administrator": "创建新地址已禁用，请联系管理员",
+    "New address for anonymous user is disabled, please contact the administrator": "匿名用户创建新地址已禁用，请联系管理员",
+    "Failed to create address: Name is too short (min {min})": "创建地址失败：名称太短（最少 {min}）",
+    "Failed to create address: Name is too long (max {max})": "创建地址失败：名称太长（最多 {max}）",
+    "Failed to create address: Invalid domain": "创建地址失败：无效的域名",
+    "Failed to create address: Address already exists": "创建地址失败：地址已存在",
+    "Failed to create address: Name is not valid": "创建地址失败：名称不合法",
+    "Name[{name}]is blocked": "名称[{name}]已被屏蔽",
+    "Password login is disabled": "密码登录已禁用",
+    "Password change is disabled": "修改密码已禁用",
+    "New password is required": "需要提供新密码",
+    "Email and password are required": "需要提供邮箱和密码",
+    "Invalid email or password": "邮箱或密码错误",
+    "Required field is missing": "缺少必填字段",
+    "Invalid input: {detail}": "无效的输入：{detail}",
+    "Domains are not set, please contact the administrator": "未设置域名，请联系管理员",
+    "Not available": "不可用",
+    "Not Found": "未找到",
+    "address and raw are required": "需要提供 address 和 raw",
+    "raw content too large": "raw 内容过大",
+    "message_id too long": "message_id 过长",
+}

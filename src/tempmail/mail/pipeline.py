@@ -1,0 +1,132 @@
+"""What happens to a received mail, from SMTP DATA (or the test route) to the stored row.
+
+The order is API.md §5: checks that may reject each recipient run first, then every accepted
+recipient is stored in one transaction, and only after that commit may SMTP answer 250.
+Stages are small callables, each switched by its own setting, so that SMTP and
+`POST /admin/test/receive_mail` run exactly the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from tempmail.addresses import ACCOUNT_SETTINGS_KEY
+from tempmail.config import Settings
+from tempmail.db.addresses import AddressStore
+from tempmail.db.kv import SettingsStore
+from tempmail.db.mails import MailStore, NewMail
+from tempmail.domains import receives_mail_for
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_ID = 255
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMail:
+    """A message as it arrived: envelope, exact bytes, and where it came from."""
+
+    mail_from: str
+    recipients: Sequence[str]
+    raw: bytes
+    peer_ip: str | None = None
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One recipient's copy on its way through the stages; a stage may replace `raw`."""
+
+    recipient: str
+    raw: bytes
+    rejected: str | None = None
+
+
+@dataclass(slots=True)
+class ReceiveResult:
+    stored_ids: list[int] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+    forwarded_to: list[str] = field(default_factory=list)
+    reply_called: bool = False
+
+
+class StoreFailed(Exception):
+    """The mail could not be committed: the sender must retry (SMTP 451), nothing was kept."""
+
+
+# A check before storing: returns a rejection reason, or None to let the mail through.
+Check = Callable[[InboundMail, Delivery], Awaitable[str | None]]
+
+
+def message_id_of(raw: bytes) -> str | None:
+    """The Message-ID header, read from the header block only (cheap on large mails)."""
+    try:
+        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get("Message-ID")
+        text = str(value).strip() if value is not None else ""
+    except Exception:
+        return None
+    return text[:MAX_MESSAGE_ID] or None
+
+
+class Pipeline:
+    def __init__(
+        self, settings: Settings, mails: MailStore, addresses: AddressStore, kv: SettingsStore
+    ) -> None:
+        self.settings = settings
+        self.mails = mails
+        self.addresses = addresses
+        self.kv = kv
+        self.checks: list[Check] = [self._our_domain, self._unknown_address]
+
+    async def receive(self, mail: InboundMail) -> ReceiveResult:
+        """Run every stage for every recipient; raise StoreFailed if the commit fails."""
+        result = ReceiveResult()
+        accepted: list[Delivery] = []
+        for recipient in mail.recipients:
+            delivery = Delivery(recipient.lower(), mail.raw)
+            for check in self.checks:
+                reason = await check(mail, delivery)
+                if reason is not None:
+                    result.rejected[delivery.recipient] = reason
+                    break
+            else:
+                accepted.append(delivery)
+        if accepted:
+            result.stored_ids = await self._store(mail, accepted)
+        return result
+
+    async def _store(self, mail: InboundMail, deliveries: list[Delivery]) -> list[int]:
+        rows = [
+            NewMail(
+                address=d.recipient,
+                source=mail.mail_from,
+                raw=d.raw,
+                message_id=message_id_of(d.raw),
+            )
+            for d in deliveries
+        ]
+        try:
+            return await self.mails.insert(rows)
+        except (SQLAlchemyError, OSError) as exc:
+            log.exception("storing a mail for %s failed", [d.recipient for d in deliveries])
+            raise StoreFailed(str(exc)) from exc
+
+    async def _our_domain(self, mail: InboundMail, delivery: Delivery) -> str | None:
+        """Never an open relay. SMTP refuses at RCPT already; this guards the test route."""
+        _, _, domain = delivery.recipient.rpartition("@")
+        return None if receives_mail_for(self.settings, domain) else "Relaying denied"
+
+    async def _unknown_address(self, mail: InboundMail, delivery: Delivery) -> str | None:
+        """With `blockReceiveUnknowAddressEmail` on, refuse mail for addresses never created."""
+        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        rules = account.get("emailRuleSettings") or {}
+        if not rules.get("blockReceiveUnknowAddressEmail"):
+            return None
+        if await self.addresses.get_by_name(delivery.recipient) is None:
+            return "Unknown address"
+        return None

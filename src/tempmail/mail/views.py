@@ -1,0 +1,23 @@
+"""Mail rows as the API shows them: the stored row, or the row with parsed fields."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from tempmail.db.mails import mail_row, raw_bytes
+from tempmail.mail.parse import parse_mail
+
+
+def parsed_row(row: Any) -> dict[str, Any]:
+    """The row without `raw`, plus sender, subject, text, html and the attachment list."""
+    shown = mail_row(row)
+    shown.pop("raw")
+    shown.update(parse_mail(raw_bytes(row)).api_fields())
+    return shown
+
+
+async def parsed_rows(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Parse a page off the event loop: a few large mails must not stall SMTP and the API."""
+    return await asyncio.to_thread(lambda: [parsed_row(row) for row in rows])

@@ -1,0 +1,77 @@
+"""The composition root: one `Services` per process, built once at start-up.
+
+It opens the database, applies migrations, settles the secrets (a JWT secret and, when no
+ADMIN_PASSWORDS are configured, an admin password, both generated once and kept in the
+database so every node and every restart agrees), and wires the stores to the domain code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from tempmail.addresses import AddressService
+from tempmail.config import Settings
+from tempmail.db.addresses import AddressStore
+from tempmail.db.engine import Database
+from tempmail.db.kv import SettingsStore
+from tempmail.db.mails import MailStore
+from tempmail.db.sendbox import SendboxStore
+from tempmail.db.senders import SenderStore
+from tempmail.mail.pipeline import Pipeline
+from tempmail.tokens import Tokens
+
+JWT_SECRET_KEY = "jwt_secret"
+GENERATED_ADMIN_PASSWORD_KEY = "generated_admin_password"
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    kv: SettingsStore
+    mails: MailStore
+    addresses: AddressStore
+    sendbox: SendboxStore
+    senders: SenderStore
+    tokens: Tokens
+    address_service: AddressService
+    pipeline: Pipeline
+    admin_passwords: list[str]
+    generated_admin_password: str | None
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        db = Database(settings.DATABASE_URL)
+        try:
+            await db.upgrade()
+            kv = SettingsStore(db.engine)
+            secret = settings.JWT_SECRET or await kv.setdefault(JWT_SECRET_KEY, secrets.token_urlsafe(48))
+            generated = None
+            admin_passwords = list(settings.ADMIN_PASSWORDS)
+            if not admin_passwords and not settings.DISABLE_ADMIN_PASSWORD_CHECK:
+                generated = await kv.setdefault(GENERATED_ADMIN_PASSWORD_KEY, secrets.token_urlsafe(18))
+                admin_passwords = [generated]
+        except BaseException:
+            await db.close()
+            raise
+        tokens = Tokens(secret)
+        mails = MailStore(db.engine, compress=settings.ENABLE_MAIL_GZIP)
+        addresses = AddressStore(db.engine)
+        return cls(
+            settings=settings,
+            db=db,
+            kv=kv,
+            mails=mails,
+            addresses=addresses,
+            sendbox=SendboxStore(db.engine),
+            senders=SenderStore(db.engine),
+            tokens=tokens,
+            address_service=AddressService(settings, addresses, kv, tokens),
+            pipeline=Pipeline(settings, mails, addresses, kv),
+            admin_passwords=admin_passwords,
+            generated_admin_password=generated,
+        )
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,65 @@
+"""The HS256 JWTs of the API: address credentials (no expiry) and role tokens.
+
+Only HS256 is accepted on decode, so `alg: none` and algorithm-confusion tokens are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+
+@dataclass(frozen=True, slots=True)
+class AddressClaim:
+    """Who an address credential speaks for."""
+
+    address: str
+    address_id: int
+
+
+class Tokens:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        return jwt.encode(payload, self._secret, algorithm="HS256")
+
+    def decode(self, token: str) -> dict[str, Any] | None:
+        """The payload of a valid token (signature and `exp` checked), else None."""
+        try:
+            payload = jwt.decode(token, self._secret, algorithms=["HS256"])
+        except jwt.PyJWTError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    def address_jwt(self, address: str, address_id: int) -> str:
+        return self.sign({"address": address, "address_id": address_id})
+
+    def read_address(self, token: str) -> AddressClaim | None:
+        payload = self.decode(token)
+        if payload is None:
+            return None
+        name, address_id = payload.get("address"), payload.get("address_id")
+        if not isinstance(name, str) or isinstance(address_id, bool) or not isinstance(address_id, int):
+            return None
+        return AddressClaim(name, address_id)
+
+    def read_user(self, token: str) -> dict[str, Any] | None:
+        """The payload of a valid, unexpired user JWT (`x-user-token`), else None."""
+        payload = self.decode(token) if token else None
+        if payload is None or "exp" not in payload:
+            return None
+        user_id = payload.get("user_id")
+        if not isinstance(payload.get("user_email"), str) or not isinstance(user_id, int):
+            return None
+        return payload
+
+    def read_role(self, token: str) -> str | None:
+        """The `user_role` of a role token (`x-user-access-token`), if valid and unexpired."""
+        payload = self.decode(token)
+        if payload is None or "exp" not in payload:
+            return None
+        role = payload.get("user_role")
+        return role if isinstance(role, str) and role else None

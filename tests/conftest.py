@@ -1,0 +1,76 @@
+"""Fixtures: real servers, on SQLite and on PostgreSQL, shared per configuration profile.
+
+Every test that takes `server` runs twice, once per backend. Servers are started once per
+(backend, settings) for the whole session and stopped at its end; tests use unique names so
+they do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+
+import pytest
+
+from tests.support import Server, pg_available
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def _servers() -> Iterator[dict[tuple[str, frozenset[tuple[str, str]]], Server]]:
+    cache: dict[tuple[str, frozenset[tuple[str, str]]], Server] = {}
+    yield cache
+    for server in cache.values():
+        server.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name = str(request.param)
+    if name == "postgresql":
+        reason = pg_available()
+        if reason is not None:
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+    return name
+
+
+ServerFactory = Callable[..., Server]
+
+
+@pytest.fixture(scope="session")
+def make_server(
+    backend: str, _servers: dict[tuple[str, frozenset[tuple[str, str]]], Server]
+) -> ServerFactory:
+    """`make_server(KEY="value", ...)`: a running server with the base test settings plus these."""
+
+    def factory(**env: str) -> Server:
+        key = (backend, frozenset(env.items()))
+        if key not in _servers:
+            _servers[key] = Server(backend, env).start()
+        return _servers[key]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def server(make_server: ServerFactory) -> Server:
+    """The server with the base test settings (see tests.support.BASE_ENV)."""
+    return make_server()
+
+
+@pytest.fixture
+def fresh_server(backend: str) -> Iterator[Callable[[Mapping[str, str] | None], Server]]:
+    """A private server for tests that stop it or need an empty database."""
+    started: list[Server] = []
+
+    def factory(env: Mapping[str, str] | None = None, base: bool = True) -> Server:
+        server = Server(backend, env, base=base).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.close()

@@ -1,0 +1,189 @@
+"""Test support: start the real `tempmail serve` in a subprocess on free loopback ports.
+
+Nothing of ours is mocked: tests talk to the server over real HTTP and real SMTP sockets,
+and the server talks to a real SQLite file or a real PostgreSQL database made for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PG_ADMIN_URL = os.environ.get("TEMPMAIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_PASSWORD = "admin-test-password"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
+
+BASE_ENV: dict[str, str] = {
+    "DOMAINS": '["test.example", "example.org"]',
+    "ADMIN_PASSWORDS": ADMIN_PASSWORD,
+    "JWT_SECRET": JWT_SECRET,
+    "ENABLE_USER_CREATE_EMAIL": "true",
+    "ENABLE_USER_DELETE_EMAIL": "true",
+    "ENABLE_ADDRESS_PASSWORD": "true",
+    "E2E_TEST_MODE": "true",
+    "SMTP_HOSTNAME": "mx.test.example",
+    "LOG_LEVEL": "warning",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg(statement: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        _pg("SELECT 1")
+    except Exception as exc:
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}"
+    return None
+
+
+class TestDatabase:
+    """A fresh, empty database for one server: a SQLite file or a new PostgreSQL database."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self._dir = tempfile.TemporaryDirectory(prefix="tempmail-test-")
+            self.url = f"sqlite:///{self._dir.name}/tempmail.db"
+        else:
+            self.name = f"tempmail_test_{uuid.uuid4().hex[:12]}"
+            _pg(f'CREATE DATABASE "{self.name}"')
+            base = PG_ADMIN_URL.rsplit("/", 1)[0]
+            self.url = f"{base}/{self.name}"
+
+    def drop(self) -> None:
+        if self.backend == "sqlite":
+            self._dir.cleanup()
+        else:
+            _pg(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class Server:
+    """One `tempmail serve` process with its own database."""
+
+    def __init__(self, backend: str, env: Mapping[str, str] | None = None, base: bool = True) -> None:
+        self.db = TestDatabase(backend)
+        self.backend = backend
+        self.http_port = free_port()
+        self.smtp_port = free_port()
+        self.env = {**(BASE_ENV if base else {}), **(env or {}), "DATABASE_URL": self.db.url}
+        self.base_url = f"http://127.0.0.1:{self.http_port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="tempmail-server-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the server
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.client = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def start(self, timeout: float = 30) -> Server:
+        clean = {
+            k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")
+        }
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tempmail",
+                "serve",
+                "--http",
+                f"127.0.0.1:{self.http_port}",
+                "--smtp",
+                f"127.0.0.1:{self.smtp_port}",
+            ],
+            env={**clean, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.2):
+                    pass
+                httpx.get(f"{self.base_url}/open_api/settings", timeout=1)
+                return self
+            except (OSError, httpx.HTTPError):
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start in {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM, wait, and return the exit code."""
+        code = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait()
+        elif self.proc is not None:
+            code = self.proc.returncode
+        self.client.close()
+        return code
+
+    def close(self) -> None:
+        self.stop()
+        self.db.drop()
+        Path(self.log.name).unlink(missing_ok=True)
+
+    # Conveniences -----------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"x-admin-auth": ADMIN_PASSWORD, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def with_jwt(self, method: str, path: str, jwt: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {jwt}", **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def new_address(self, name: str | None = None, domain: str = "test.example") -> dict[str, Any]:
+        """Create an address through the public API and return `{jwt, address, ...}`."""
+        name = name or f"u{uuid.uuid4().hex[:10]}"
+        response = self.client.post("/api/new_address", json={"name": name, "domain": domain})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def smtp(self) -> smtplib.SMTP:
+        return smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30)
+
+    def send(self, to: str | list[str], raw: bytes | str, mail_from: str = "sender@remote.example") -> None:
+        """Deliver over real SMTP; raises smtplib errors for any refusal."""
+        with self.smtp() as client:
+            client.sendmail(mail_from, to, raw)
+
+    def mails(self, jwt: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        response = self.with_jwt("GET", f"/api/mails?limit={limit}&offset={offset}", jwt)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
