@@ -118,7 +118,7 @@ class AddressService:
         Lower-casing comes first ([better] than the reference), so `Bob` becomes `bob`.
         """
         local = self._strip.sub("", name.strip().lower())
-        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
         for blocked in account.get("blockList") or []:
             if blocked and blocked in local:
                 raise ApiError(400, "Name[{name}]is blocked", name=local)
@@ -126,7 +126,7 @@ class AddressService:
 
     async def subdomain_match(self) -> bool:
         """The admin's override (account settings) wins over ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH."""
-        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
         override = (account.get("addressCreationSettings") or {}).get("enableSubdomainMatch")
         return bool(override) if override is not None else self.settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
 

@@ -17,6 +17,7 @@ from tempmail import __version__
 from tempmail.app import create_app
 from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
+from tempmail.jobs import Scheduler, server_jobs
 from tempmail.mail.smtp import InboundServer
 from tempmail.services import Services
 
@@ -49,34 +50,40 @@ def _banner(services: Services, http_port: int, smtp_port: int) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    """SMTP listener + HTTP app on one loop, until SIGINT/SIGTERM; then drain and close."""
-    services = await Services.start(settings)
-    smtp = InboundServer(settings, services.pipeline)
-    http_host, http_port = settings.http_host_port
-    config = uvicorn.Config(
-        create_app(services),
-        host=http_host,
-        port=http_port,
-        log_level=settings.LOG_LEVEL.lower(),
-        loop="none",
-        lifespan="off",
-        proxy_headers=False,
-        access_log=settings.LOG_LEVEL.lower() == "debug",
-    )
-    server = _EmbeddedServer(config)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    try:
+    """SMTP listener + HTTP app + jobs on one loop until SIGINT/SIGTERM; then drain and close.
+
+    Clean-up runs in reverse order of start: jobs stop, SMTP finishes its in-flight
+    transactions, and only then is the database closed.
+    """
+    async with contextlib.AsyncExitStack() as running:
+        services = await Services.start(settings)
+        running.push_async_callback(services.close)
+        smtp = InboundServer(settings, services.pipeline)
+        http_host, http_port = settings.http_host_port
+        config = uvicorn.Config(
+            create_app(services),
+            host=http_host,
+            port=http_port,
+            log_level=settings.LOG_LEVEL.lower(),
+            loop="none",
+            lifespan="off",
+            proxy_headers=False,
+            access_log=settings.LOG_LEVEL.lower() == "debug",
+        )
+        server = _EmbeddedServer(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
         smtp_port = await smtp.start(*settings.smtp_host_port)
+        running.push_async_callback(smtp.stop)
         # Bind before serving, so a port in use fails here and the banner shows the real port.
         sock = config.bind_socket()
         _banner(services, sock.getsockname()[1], smtp_port)
+        scheduler = Scheduler(server_jobs(services))
+        scheduler.start()
+        running.push_async_callback(scheduler.stop)
         await server.serve(sockets=[sock])
-    finally:
-        await smtp.stop()
-        await services.close()
-        log.info("stopped")
+    log.info("stopped")
 
 
 async def _db_upgrade(settings: Settings) -> None:

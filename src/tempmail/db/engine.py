@@ -85,6 +85,15 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
             await conn.run_sync(_upgrade_sync)
 
+    async def maintain(self) -> None:
+        """Hourly upkeep: on SQLite, fold the WAL back into the database file (so it does not
+        grow without bound under steady ingest) and refresh the planner's statistics."""
+        if self.dialect != "sqlite":
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            await conn.execute(text("PRAGMA optimize"))
+
     async def version(self) -> tuple[str | None, str]:
         """(revision the database is at, or None when empty; revision this code expects)."""
         async with self.engine.connect() as conn:

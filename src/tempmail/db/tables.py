@@ -31,7 +31,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # SQLite keeps DATETIME as text; store it in CURRENT_TIMESTAMP's own form so that SQL written by
 # hand against the file (custom cleanup statements, `datetime('now', '-1 day')`) compares right.
-_SQLITE_DATETIME = sqlite.DATETIME(
+_SQLITE_DATETIME = sqlite.DATETIME(  # type: ignore[no-untyped-call]
     storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d",
     regexp=r"(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)",
 )

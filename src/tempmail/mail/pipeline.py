@@ -123,7 +123,7 @@ class Pipeline:
 
     async def _unknown_address(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """With `blockReceiveUnknowAddressEmail` on, refuse mail for addresses never created."""
-        account = await self.kv.get(ACCOUNT_SETTINGS_KEY, {}) or {}
+        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
         rules = account.get("emailRuleSettings") or {}
         if not rules.get("blockReceiveUnknowAddressEmail"):
             return None
