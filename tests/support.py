@@ -67,7 +67,7 @@ def pg_available() -> str | None:
     return None
 
 
-class TestDatabase:
+class ScratchDatabase:
     """A fresh, empty database for one server: a SQLite file or a new PostgreSQL database."""
 
     def __init__(self, backend: str) -> None:
@@ -92,7 +92,7 @@ class Server:
     """One `tempmail serve` process with its own database."""
 
     def __init__(self, backend: str, env: Mapping[str, str] | None = None, base: bool = True) -> None:
-        self.db = TestDatabase(backend)
+        self.db = ScratchDatabase(backend)
         self.backend = backend
         self.http_port = free_port()
         self.smtp_port = free_port()

@@ -47,4 +47,7 @@ class Scheduler:
 
 def server_jobs(services: Services) -> list[Job]:
     """The jobs `tempmail serve` runs."""
-    return [Job("database maintenance", 3600, services.db.maintain)]
+    return [
+        Job("auto cleanup", 3600, services.cleanup.run_scheduled),
+        Job("database maintenance", 3600, services.db.maintain),
+    ]

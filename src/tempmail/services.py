@@ -11,8 +11,10 @@ import secrets
 from dataclasses import dataclass
 
 from tempmail.addresses import AddressService
+from tempmail.cleanup import CleanupService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
+from tempmail.db.cleanup import CleanupStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
@@ -37,6 +39,7 @@ class Services:
     tokens: Tokens
     address_service: AddressService
     pipeline: Pipeline
+    cleanup: CleanupService
     admin_passwords: list[str]
     generated_admin_password: str | None
 
@@ -69,6 +72,7 @@ class Services:
             tokens=tokens,
             address_service=AddressService(settings, addresses, kv, tokens),
             pipeline=Pipeline(settings, mails, addresses, kv),
+            cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,
         )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tempmail.db.paging import Page, fetch_page
 from tempmail.db.tables import (
+    TIMESTAMP_FORMAT,
     address,
     address_sender,
     auto_reply_mails,
@@ -20,6 +22,8 @@ from tempmail.db.tables import (
     users_address,
     utcnow,
 )
+
+TOUCH_GRANULARITY = timedelta(seconds=60)
 
 
 class AddressExists(Exception):
@@ -84,9 +88,19 @@ class AddressStore:
         return int(result.inserted_primary_key[0])
 
     async def touch(self, address_id: int) -> None:
-        """Record activity: inactive-address cleanup reads updated_at."""
+        """Record activity (inactive-address cleanup reads updated_at).
+
+        Inbox polling calls this on every first-page read; writing only when the stored time is
+        more than TOUCH_GRANULARITY old keeps those reads from becoming database writes.
+        """
+        now = utcnow()
+        stale = now - TOUCH_GRANULARITY
+        async with self.engine.connect() as conn:
+            last = await conn.scalar(select(address.c.updated_at).where(address.c.id == address_id))
+        if last is None or last > stale.strftime(TIMESTAMP_FORMAT):
+            return
         async with self.engine.begin() as conn:
-            await conn.execute(update(address).where(address.c.id == address_id).values(updated_at=utcnow()))
+            await conn.execute(update(address).where(address.c.id == address_id).values(updated_at=now))
 
     async def set_password(self, address_id: int, password_hash: str) -> bool:
         async with self.engine.begin() as conn:
@@ -101,12 +115,7 @@ class AddressStore:
             name = await conn.scalar(select(address.c.name).where(address.c.id == address_id))
             if name is None:
                 return False
-            await conn.execute(delete(raw_mails).where(raw_mails.c.address == name))
-            await conn.execute(delete(sendbox).where(sendbox.c.address == name))
-            await conn.execute(delete(address_sender).where(address_sender.c.address == name))
-            await conn.execute(delete(auto_reply_mails).where(auto_reply_mails.c.address == name))
-            await conn.execute(delete(users_address).where(users_address.c.address_id == address_id))
-            await conn.execute(delete(address).where(address.c.id == address_id))
+            await delete_address_data(conn, [address_id], [name])
         return True
 
     async def page(
@@ -154,3 +163,18 @@ async def statistics(engine: AsyncEngine) -> dict[str, int]:
         "sendMailCount",
     )
     return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
+
+
+async def delete_address_data(conn: AsyncConnection, ids: Sequence[int], names: Sequence[str]) -> None:
+    """Delete addresses with their mails, sent items, sender rows, auto-replies and bindings,
+    inside the caller's transaction."""
+    by_name: list[tuple[Table, Any]] = [
+        (raw_mails, raw_mails.c.address),
+        (sendbox, sendbox.c.address),
+        (address_sender, address_sender.c.address),
+        (auto_reply_mails, auto_reply_mails.c.address),
+    ]
+    for table, column in by_name:
+        await conn.execute(delete(table).where(column.in_(names)))
+    await conn.execute(delete(users_address).where(users_address.c.address_id.in_(ids)))
+    await conn.execute(delete(address).where(address.c.id.in_(ids)))

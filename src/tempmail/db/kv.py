@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.tables import settings, utcnow
 
-
 CACHE_SECONDS = 5.0
 
 
