@@ -63,14 +63,20 @@ class StoreFailed(Exception):
 Check = Callable[[InboundMail, Delivery], Awaitable[str | None]]
 
 
-def message_id_of(raw: bytes) -> str | None:
-    """The Message-ID header, read from the header block only (cheap on large mails)."""
+def header_of(raw: bytes, name: str) -> str:
+    """One header's text, read from the header block only; "" when absent or unreadable.
+
+    A header we cannot decode must never cost the mail, so every error reads as "absent".
+    """
     try:
-        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get("Message-ID")
-        text = str(value).strip() if value is not None else ""
+        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get(name)
+        return str(value).strip() if value is not None else ""
     except Exception:
-        return None
-    return text[:MAX_MESSAGE_ID] or None
+        return ""
+
+
+def message_id_of(raw: bytes) -> str | None:
+    return header_of(raw, "Message-ID")[:MAX_MESSAGE_ID] or None
 
 
 class Pipeline:
@@ -81,7 +87,7 @@ class Pipeline:
         self.mails = mails
         self.addresses = addresses
         self.kv = kv
-        self.checks: list[Check] = [self._our_domain, self._unknown_address]
+        self.checks: list[Check] = [self._our_domain, self._blocked_sender, self._unknown_address]
 
     async def receive(self, mail: InboundMail) -> ReceiveResult:
         """Run every stage for every recipient; raise StoreFailed if the commit fails."""
@@ -120,6 +126,17 @@ class Pipeline:
         """Never an open relay. SMTP refuses at RCPT already; this guards the test route."""
         _, _, domain = delivery.recipient.rpartition("@")
         return None if receives_mail_for(self.settings, domain) else "Relaying denied"
+
+    async def _blocked_sender(self, mail: InboundMail, delivery: Delivery) -> str | None:
+        """BLACK_LIST and the admin's `fromBlockList`: substrings of the envelope sender or
+        the From header, compared case-insensitively."""
+        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
+        blocked = [*self.settings.BLACK_LIST, *(account.get("fromBlockList") or [])]
+        needles = [b.strip().lower() for b in blocked if isinstance(b, str) and b.strip()]
+        if not needles:
+            return None
+        senders = f"{mail.mail_from}\n{header_of(mail.raw, 'From')}".lower()
+        return "Sender is blocked" if any(n in senders for n in needles) else None
 
     async def _unknown_address(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """With `blockReceiveUnknowAddressEmail` on, refuse mail for addresses never created."""
