@@ -104,7 +104,9 @@ class Server:
 
     def start(self, timeout: float = 30) -> Server:
         clean = {
-            k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")
+            k: v
+            for k, v in os.environ.items()
+            if not k.isupper() or k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")
         }
         self.proc = subprocess.Popen(
             [

@@ -31,14 +31,21 @@ async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
             ]
         )
         await asyncio.sleep(1.1)
-        await services.mails.insert([NewMail("new@test.example", "a@remote.example", b"Subject: new\r\n\r\nx")])
+        await services.mails.insert(
+            [NewMail("new@test.example", "a@remote.example", b"Subject: new\r\n\r\nx")]
+        )
         await services.kv.set(
             "auto_cleanup",
             {
                 "enableUnknowMailsAutoCleanup": True,
                 "cleanUnknowMailsDays": 1,
                 "customSqlCleanupList": [
-                    {"id": 1, "name": "spam", "sql": "DELETE FROM raw_mails WHERE source LIKE 'spam%'", "enabled": True},
+                    {
+                        "id": 1,
+                        "name": "spam",
+                        "sql": "DELETE FROM raw_mails WHERE source LIKE 'spam%'",
+                        "enabled": True,
+                    },
                     {"id": 2, "name": "off", "sql": "DELETE FROM raw_mails", "enabled": False},
                 ],
             },

@@ -124,7 +124,12 @@ def test_auto_cleanup_settings_round_trip(server: Server) -> None:
         "enableMailsAutoCleanup": True,
         "cleanMailsDays": 7,
         "customSqlCleanupList": [
-            {"id": "1", "name": "spam", "sql": "DELETE FROM raw_mails WHERE source LIKE '%spam%';", "enabled": True}
+            {
+                "id": "1",
+                "name": "spam",
+                "sql": "DELETE FROM raw_mails WHERE source LIKE '%spam%';",
+                "enabled": True,
+            }
         ],
     }
     assert server.admin("POST", "/admin/auto_cleanup", json=wanted).json() == {"success": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.policy import SMTP
 
 import httpx
 
@@ -16,7 +17,7 @@ def test_mail_over_smtp_shows_in_api(server: Server) -> None:
     msg["To"] = created["address"]
     msg["Subject"] = "Hello there"
     msg.set_content("Body text")
-    server.send(created["address"], msg.as_bytes(), mail_from="alice@remote.example")
+    server.send(created["address"], msg.as_bytes(policy=SMTP), mail_from="alice@remote.example")
 
     res = httpx.get(
         f"{server.base_url}/api/mails?limit=10&offset=0",

@@ -1,0 +1,212 @@
+"""Inbound SMTP as a sender sees it: what is accepted, refused, stored, and how it reads back."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+import uuid
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+
+from tests.conftest import ServerFactory
+from tests.support import Server
+
+
+def _mail(to: str, subject: str = "Hello", body: str = "Body text") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Alice <alice@remote.example>"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    return msg
+
+
+def _parsed(server: Server, jwt: str) -> list[dict[str, object]]:
+    response = server.with_jwt("GET", "/api/parsed_mails?limit=20&offset=0", jwt)
+    assert response.status_code == 200, response.text
+    return list(response.json()["results"])
+
+
+def test_foreign_domain_is_refused_at_rcpt(server: Server) -> None:
+    with server.smtp() as client:
+        client.ehlo()
+        client.mail("a@remote.example")
+        code, _ = client.rcpt("victim@elsewhere.example")
+        assert code == 550
+        code, _ = client.rcpt("victim@test.example.evil.example")
+        assert code == 550
+
+
+def test_mixed_recipients_store_only_ours(server: Server) -> None:
+    created = server.new_address()
+    with server.smtp() as client:
+        refused = client.sendmail(
+            "a@remote.example",
+            [created["address"], "x@elsewhere.example"],
+            _mail(created["address"]).as_bytes(policy=SMTP),
+        )
+    assert list(refused) == ["x@elsewhere.example"]
+    assert server.mails(created["jwt"])["count"] == 1
+
+
+def test_one_row_per_recipient_and_lower_cased(server: Server) -> None:
+    first, second = server.new_address(), server.new_address()
+    server.send([first["address"].upper(), second["address"]], _mail(first["address"]).as_bytes(policy=SMTP))
+    for created in (first, second):
+        rows = server.mails(created["jwt"])["results"]
+        assert [row["address"] for row in rows] == [created["address"]]
+
+
+def test_unknown_address_lands_in_mails_unknow(server: Server) -> None:
+    nobody = f"nobody-{uuid.uuid4().hex[:10]}@test.example"
+    known = server.new_address()
+    server.send([nobody, known["address"]], _mail(nobody, subject="lost").as_bytes(policy=SMTP))
+    unknown = server.admin("GET", "/admin/mails_unknow?limit=100&offset=0").json()["results"]
+    addresses = [row["address"] for row in unknown]
+    assert nobody in addresses
+    assert known["address"] not in addresses
+
+
+def test_subdomains_only_when_allowed(server: Server, make_server: ServerFactory) -> None:
+    with server.smtp() as client:
+        client.ehlo()
+        client.mail("a@remote.example")
+        assert client.rcpt("x@sub.test.example")[0] == 550
+    matching = make_server(ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH="true")
+    matching.send("x@sub.test.example", _mail("x@sub.test.example").as_bytes(policy=SMTP))
+
+
+def test_size_limit_is_552_and_nothing_stored(make_server: ServerFactory) -> None:
+    small = make_server(MAX_MESSAGE_SIZE="100000")
+    created = small.new_address()
+    with small.smtp() as client:
+        client.ehlo()
+        assert client.has_extn("size") and client.esmtp_features["size"] == "100000"
+        with pytest.raises(smtplib.SMTPException) as refused:
+            client.sendmail(
+                "a@remote.example",
+                created["address"],
+                _mail(created["address"], body="x" * 150_000).as_bytes(policy=SMTP),
+            )
+    assert "552" in str(refused.value)
+    small.send(created["address"], _mail(created["address"], body="small").as_bytes(policy=SMTP))
+    assert small.mails(created["jwt"])["count"] == 1
+
+
+def test_extensions_advertised(server: Server) -> None:
+    with server.smtp() as client:
+        client.ehlo()
+        for extension in ("8bitmime", "smtputf8", "size"):
+            assert client.has_extn(extension), extension
+
+
+def test_large_mail_with_attachment_arrives_whole(server: Server) -> None:
+    created = server.new_address()
+    msg = _mail(created["address"], subject="report")
+    attachment = bytes(range(256)) * (4 * 1024 * 1024 // 256)
+    msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename="data.bin")
+    raw = msg.as_bytes(policy=SMTP)
+    assert len(raw) > 5_000_000
+    server.send(created["address"], raw)
+    (row,) = server.mails(created["jwt"])["results"]
+    assert row["raw"].encode() == raw
+    (parsed,) = _parsed(server, created["jwt"])
+    assert parsed["attachments"] == [
+        {
+            "filename": "data.bin",
+            "mimeType": "application/octet-stream",
+            "disposition": "attachment",
+            "size": len(attachment),
+        }
+    ]
+
+
+def test_non_utf8_mail_is_kept_and_readable(server: Server) -> None:
+    created = server.new_address()
+    raw = (
+        b"From: =?iso-8859-1?q?J=F6rg?= <j@remote.example>\r\nSubject: caf\xe9 cr\xe8me\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"Gr\xfc\xdfe aus K\xf6ln\r\n"
+    )
+    with server.smtp() as client:
+        client.sendmail("j@remote.example", created["address"], raw, mail_options=["BODY=8BITMIME"])
+    (row,) = server.mails(created["jwt"])["results"]
+    assert row["raw"].startswith("From: =?iso-8859-1?q?J=F6rg?=")
+    (parsed,) = _parsed(server, created["jwt"])
+    assert parsed["text"].strip() == "Grüße aus Köln"
+    assert parsed["subject"] == "café crème"
+    assert parsed["sender"] == "Jörg <j@remote.example>"
+    admin_rows = server.admin("GET", f"/admin/mails?limit=5&offset=0&address={created['address']}")
+    assert admin_rows.status_code == 200
+
+
+def test_smtputf8_local_part(server: Server) -> None:
+    local = f"用户{uuid.uuid4().hex[:6]}"
+    raw = f"From: a@remote.example\r\nTo: {local}@test.example\r\nSubject: 你好\r\n\r\n世界\r\n".encode()
+    with server.smtp() as client:
+        client.sendmail("a@remote.example", f"{local}@test.example", raw, mail_options=["SMTPUTF8"])
+    unknown = server.admin("GET", "/admin/mails_unknow?limit=100&offset=0").json()["results"]
+    (row,) = [r for r in unknown if r["address"] == f"{local}@test.example"]
+    assert "世界" in row["raw"]
+
+
+def test_mail_without_headers_is_stored(server: Server) -> None:
+    created = server.new_address()
+    server.send(created["address"], b"just a line\r\n")
+    (parsed,) = _parsed(server, created["jwt"])
+    assert parsed["subject"] == ""
+
+
+def test_parallel_sessions_store_each_mail_once(server: Server) -> None:
+    created = server.new_address()
+    errors: list[BaseException] = []
+
+    def session(n: int) -> None:
+        try:
+            with server.smtp() as client:
+                for i in range(5):
+                    client.sendmail(
+                        "a@remote.example", created["address"], f"Subject: {n}-{i}\r\n\r\nx".encode()
+                    )
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    page = server.mails(created["jwt"], limit=100)
+    subjects = sorted(row["raw"].split("\r\n")[0] for row in page["results"])
+    assert subjects == sorted(f"Subject: {n}-{i}" for n in range(10) for i in range(5))
+
+
+def test_starttls(fresh_server: ServerFactory, tls_files: tuple[str, str]) -> None:
+    cert, key = tls_files
+    tls = fresh_server({"SMTP_TLS_CERT": cert, "SMTP_TLS_KEY": key})
+    created = tls.new_address()
+    with tls.smtp() as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        client.starttls(context=ssl._create_unverified_context())
+        client.ehlo()
+        client.sendmail(
+            "a@remote.example", created["address"], _mail(created["address"]).as_bytes(policy=SMTP)
+        )
+    assert tls.mails(created["jwt"])["count"] == 1
+
+
+def test_stop_drains_and_exits_cleanly(fresh_server: ServerFactory) -> None:
+    private = fresh_server()
+    created = private.new_address()
+    client = private.smtp()
+    client.ehlo()
+    client.sendmail("a@remote.example", created["address"], _mail(created["address"]).as_bytes(policy=SMTP))
+    assert private.mails(created["jwt"])["count"] == 1
+    assert private.stop() == 0
+    client.close()
+    assert "Traceback" not in private.output()
