@@ -109,10 +109,11 @@ def _decode_text(data: bytes, charset: str | None) -> str:
 
 
 def _text_of(part: Message) -> str:
+    """A body part as text with `\n` line ends, as `EmailMessage.get_content` gives them."""
     charset = None
     with contextlib.suppress(Exception):
         charset = part.get_content_charset()
-    return _decode_text(_payload_bytes(part), charset)
+    return _decode_text(_payload_bytes(part), charset).replace("\r\n", "\n")
 
 
 def _filename(part: Message) -> str:
@@ -163,6 +164,13 @@ def _attachment(part: Message, mime_type: str) -> tuple[Attachment, bytes]:
     content_id = _header(part, "Content-ID").strip("<>")
     disposition = _disposition(part) or ("inline" if content_id else "attachment")
     return Attachment(_filename(part), mime_type, disposition, len(data), content_id), data
+
+
+def attachment_parts(message: Message) -> list[tuple[Message, Attachment]]:
+    """The attachment leaves of a parsed message, with what the API says of each."""
+    return [
+        (part, _attachment(part, mime)[0]) for part, mime in _leaves(message) if _is_attachment(part, mime)
+    ]
 
 
 def _walk(raw: bytes) -> tuple[EmailMessage | None, str, str, list[tuple[Attachment, bytes]]]:

@@ -8,6 +8,7 @@ Stages are small callables, each switched by its own setting, so that SMTP and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from tempmail.db.addresses import AddressStore
 from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore, NewMail
 from tempmail.domains import receives_mail_for
+from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,9 @@ class StoreFailed(Exception):
     """The mail could not be committed: the sender must retry (SMTP 451), nothing was kept."""
 
 
-# A check before storing: returns a rejection reason, or None to let the mail through.
-Check = Callable[[InboundMail, Delivery], Awaitable[str | None]]
+# A stage before storing: may replace `delivery.raw`; returns a rejection reason, or None to let
+# the mail through.
+Stage = Callable[[InboundMail, Delivery], Awaitable[str | None]]
 
 
 def header_of(raw: bytes, name: str) -> str:
@@ -87,7 +90,12 @@ class Pipeline:
         self.mails = mails
         self.addresses = addresses
         self.kv = kv
-        self.checks: list[Check] = [self._our_domain, self._blocked_sender, self._unknown_address]
+        self.stages: list[Stage] = [
+            self._our_domain,
+            self._blocked_sender,
+            self._unknown_address,
+            self._remove_attachments,
+        ]
 
     async def receive(self, mail: InboundMail) -> ReceiveResult:
         """Run every stage for every recipient; raise StoreFailed if the commit fails."""
@@ -95,8 +103,8 @@ class Pipeline:
         accepted: list[Delivery] = []
         for recipient in mail.recipients:
             delivery = Delivery(recipient.lower(), mail.raw)
-            for check in self.checks:
-                reason = await check(mail, delivery)
+            for stage in self.stages:
+                reason = await stage(mail, delivery)
                 if reason is not None:
                     result.rejected[delivery.recipient] = reason
                     break
@@ -146,4 +154,12 @@ class Pipeline:
             return None
         if await self.addresses.get_by_name(delivery.recipient) is None:
             return "Unknown address"
+        return None
+
+    async def _remove_attachments(self, mail: InboundMail, delivery: Delivery) -> str | None:
+        """REMOVE_ALL_ATTACHMENT, or REMOVE_EXCEED_SIZE_ATTACHMENT for mails over EXCEED_SIZE."""
+        cfg = self.settings
+        oversized = cfg.REMOVE_EXCEED_SIZE_ATTACHMENT and len(delivery.raw) > EXCEED_SIZE
+        if cfg.REMOVE_ALL_ATTACHMENT or oversized:
+            delivery.raw = await asyncio.to_thread(strip_attachments, delivery.raw)
         return None
