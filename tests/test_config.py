@@ -1,0 +1,120 @@
+"""Settings: every accepted spelling, the environment over the TOML file, and errors naming keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tempmail.config import ConfigError, Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own environment must not leak into what these tests read."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.DOMAINS == ["localhost"]
+    assert settings.default_domains == ["localhost"]
+    assert settings.MAX_MESSAGE_SIZE == 26_214_400
+    assert settings.DATABASE_URL == "sqlite:///./tempmail.db"
+    assert settings.http_host_port == ("0.0.0.0", 8787)
+    assert settings.smtp_host_port == ("0.0.0.0", 2525)
+    assert settings.ENABLE_USER_CREATE_EMAIL is False
+    assert (settings.MIN_ADDRESS_LEN, settings.MAX_ADDRESS_LEN) == (1, 30)
+
+
+@pytest.mark.parametrize("value", ['["a.com", "B.com"]', "a.com,B.com", " a.com , B.com "])
+def test_lists(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("DOMAINS", value)
+    assert load_settings().DOMAINS == ["a.com", "b.com"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("TRUE", True), ("1", True), ("false", False), ("False", False), ("0", False)],
+)
+def test_booleans(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    monkeypatch.setenv("ENABLE_USER_CREATE_EMAIL", value)
+    assert load_settings().ENABLE_USER_CREATE_EMAIL is expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("ENABLE_USER_CREATE_EMAIL", "yes"),
+        ("ENABLE_USER_CREATE_EMAIL", "ture"),
+        ("MAX_MESSAGE_SIZE", "abc"),
+        ("MAX_MESSAGE_SIZE", "-5"),
+        ("CLEANUP_BATCH_SIZE", "99999"),
+        ("USER_ROLES", "{not json"),
+        ("SMTP_CONFIG", '{"a.com": {"port": 25}}'),
+        ("ADDRESS_REGEX", "[unclosed"),
+        ("DATABASE_URL", "mysql://x"),
+        ("HTTP_LISTEN", "no-port"),
+        ("SMTP_LISTEN", "0.0.0.0:99999"),
+    ],
+)
+def test_bad_values_name_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
+    monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert key in str(error.value)
+
+
+def test_structured_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER_ROLES", '[{"domains": ["vip.com"], "role": "vip", "prefix": "v"}]')
+    monkeypatch.setenv("SMTP_CONFIG", '{"a.com": {"host": "smtp.a.com", "port": 465, "secure": true}}')
+    settings = load_settings()
+    assert settings.USER_ROLES[0].role == "vip" and settings.USER_ROLES[0].domains == ["vip.com"]
+    assert settings.SMTP_CONFIG["a.com"].secure is True
+
+
+def test_min_over_max(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIN_ADDRESS_LEN", "10")
+    monkeypatch.setenv("MAX_ADDRESS_LEN", "5")
+    with pytest.raises(ConfigError, match="MIN_ADDRESS_LEN"):
+        load_settings()
+
+
+def test_tls_needs_both_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_TLS_CERT", "/tmp/cert.pem")
+    with pytest.raises(ConfigError, match="SMTP_TLS_KEY"):
+        load_settings()
+
+
+def test_toml_file_and_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "tempmail.toml"
+    config.write_text(
+        'DOMAINS = ["file.example"]\nENABLE_USER_CREATE_EMAIL = true\nMAX_ADDRESS_LEN = 12\n'
+        'PASSWORDS = "a,b"\n'
+    )
+    settings = load_settings(config)
+    assert settings.DOMAINS == ["file.example"]
+    assert settings.ENABLE_USER_CREATE_EMAIL is True
+    assert settings.MAX_ADDRESS_LEN == 12
+    assert settings.PASSWORDS == ["a", "b"]
+    monkeypatch.setenv("DOMAINS", "env.example")
+    assert load_settings(config).DOMAINS == ["env.example"]
+
+
+def test_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_LISTEN", "127.0.0.1:1")
+    assert load_settings(HTTP_LISTEN="127.0.0.1:9000").http_host_port == ("127.0.0.1", 9000)
+
+
+@pytest.mark.parametrize("content", ["DOMAINS = [", "MAX_MESSAGE_SIZE = 'big'"])
+def test_bad_toml(tmp_path: Path, content: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError):
+        load_settings(config)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "absent.toml")
