@@ -8,6 +8,7 @@ goes gzip-compressed into `raw_blob`, so no byte is ever lost or altered.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +70,21 @@ def mail_row(row: Any) -> dict[str, Any]:
     }
 
 
+# A delivery waiting for the group commit, and the future its caller awaits.
+Pending = tuple[Sequence[NewMail], "asyncio.Future[list[int]]"]
+
+
+def _settle(
+    future: asyncio.Future[list[int]], ids: list[int] | None = None, error: BaseException | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(ids or [])
+
+
 _ROW = select(
     raw_mails.c.id,
     raw_mails.c.message_id,
@@ -81,20 +97,64 @@ _ROW = select(
 )
 
 
+# Deliveries sharing one commit at most; bounds the latency a large burst adds to each.
+MAX_GROUP = 200
+
+
 class MailStore:
     """Queries on received mails. Rows come back as API dicts (see `mail_row`)."""
 
     def __init__(self, engine: AsyncEngine, compress: bool) -> None:
         self.engine = engine
         self.compress = compress
+        self._pending: list[Pending] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def insert(self, mails: Sequence[NewMail]) -> list[int]:
-        """Insert in one transaction, so the recipients of one SMTP DATA commit together."""
-        ids = []
-        async with self.engine.begin() as conn:
-            for mail in mails:
-                ids.append(await self._insert_one(conn, mail))
-        return ids
+        """Store one delivery (the recipients of one SMTP DATA) and return once it is committed.
+
+        Group commit: deliveries that arrive while a commit is running wait for the next one and
+        share it, so N parallel SMTP sessions cost one transaction (one fsync, one SQLite write
+        lock) instead of N contending ones. The caller's answer still comes only after commit.
+        """
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._pending.append((mails, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending())
+        # Shielded: a client hanging up must not cancel a commit others share.
+        return await asyncio.shield(future)
+
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            if len(group) == 1:
+                await self._commit_one_by_one(group)
+                continue
+            try:
+                async with self.engine.begin() as conn:
+                    results = [await self._insert_rows(conn, mails) for mails, _ in group]
+            except Exception:
+                await self._commit_one_by_one(group)
+                continue
+            for (_, future), ids in zip(group, results, strict=True):
+                _settle(future, ids)
+
+    async def _commit_one_by_one(
+        self, group: list[tuple[Sequence[NewMail], asyncio.Future[list[int]]]]
+    ) -> None:
+        """Each delivery in its own transaction: a lone one, or a group whose shared commit
+        failed, so that one bad row fails only its own delivery."""
+        for mails, future in group:
+            try:
+                async with self.engine.begin() as conn:
+                    ids = await self._insert_rows(conn, mails)
+            except Exception as exc:
+                _settle(future, error=exc)
+            else:
+                _settle(future, ids)
+
+    async def _insert_rows(self, conn: AsyncConnection, mails: Sequence[NewMail]) -> list[int]:
+        return [await self._insert_one(conn, mail) for mail in mails]
 
     async def _insert_one(self, conn: AsyncConnection, mail: NewMail) -> int:
         text, blob = encode_raw(mail.raw, self.compress)

@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from typing import Any
 
 _TEXT_TYPES = ("text/plain", "text/html")
+_UNICODE_LABELS = ("utf-8", "utf8", "us-ascii", "ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +97,18 @@ def _payload_bytes(part: Message) -> bytes:
 
 
 def _decode_text(data: bytes, charset: str | None) -> str:
-    """Bytes in the declared charset; utf-8, then latin-1, when that is unknown or wrong."""
+    """Bytes in the declared charset, else UTF-8. When neither fits: a mail labelled UTF-8 or
+    ASCII (or not labelled) is nearly always Latin-1 in truth; any other label keeps its charset
+    with U+FFFD for the few bad bytes."""
     for candidate in (charset, "utf-8"):
         if not candidate:
             continue
         with contextlib.suppress(LookupError, UnicodeDecodeError):
             return data.decode(candidate)
-    if charset:
+    label = (charset or "").lower().replace("_", "-")
+    if label and label not in _UNICODE_LABELS:
         with contextlib.suppress(LookupError):
-            return data.decode(charset, errors="replace")
+            return data.decode(label, errors="replace")
     return data.decode("latin-1")
 
 
