@@ -81,6 +81,29 @@ class ScratchDatabase:
             base = PG_ADMIN_URL.rsplit("/", 1)[0]
             self.url = f"{base}/{self.name}"
 
+    def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run one statement straight on the database (positional `?` parameters) and return
+        its rows: for checking what is stored, and for setting up states like an expired code."""
+        if self.backend == "sqlite":
+            import sqlite3
+
+            with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
+                return [tuple(row) for row in conn.execute(statement, params).fetchall()]
+        import asyncpg
+
+        numbered = statement
+        for index in range(1, len(params) + 1):
+            numbered = numbered.replace("?", f"${index}", 1)
+
+        async def run() -> list[tuple[Any, ...]]:
+            conn = await asyncpg.connect(self.url, timeout=5)
+            try:
+                return [tuple(row) for row in await conn.fetch(numbered, *params)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
     def drop(self) -> None:
         if self.backend == "sqlite":
             self._dir.cleanup()
@@ -184,6 +207,10 @@ class Server:
         """Deliver over real SMTP; raises smtplib errors for any refusal."""
         with self.smtp() as client:
             client.sendmail(mail_from, to, raw)
+
+    def user(self, method: str, path: str, user_jwt: str, **kwargs: Any) -> httpx.Response:
+        headers = {"x-user-token": user_jwt, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
 
     def mails(self, jwt: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         response = self.with_jwt("GET", f"/api/mails?limit={limit}&offset={offset}", jwt)

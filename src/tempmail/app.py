@@ -11,7 +11,17 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from tempmail import __version__
-from tempmail.api import address, admin, admin_cleanup, open, test_mode
+from tempmail.api import (
+    address,
+    admin,
+    admin_cleanup,
+    admin_users,
+    oauth2,
+    open,
+    passkey,
+    test_mode,
+    user,
+)
 from tempmail.api.auth import SitePasswordMiddleware
 from tempmail.errors import ApiError
 from tempmail.services import Services
@@ -60,7 +70,18 @@ def create_app(services: Services) -> FastAPI:
         description="Disposable email API, compatible with cloudflare_temp_email.",
     )
     app.state.services = services
-    for router in (open.router, address.router, test_mode.router, admin.router, admin_cleanup.router):
+    routers = (
+        open.router,
+        address.router,
+        user.router,
+        passkey.router,
+        oauth2.router,
+        test_mode.router,
+        admin.router,
+        admin_users.router,
+        admin_cleanup.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

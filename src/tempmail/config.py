@@ -45,6 +45,8 @@ class SmtpRelay(BaseModel):
     secure: bool = False
     authType: list[str] = Field(default_factory=lambda: ["plain", "login"])
     credentials: dict[str, str] = Field(default_factory=dict)
+    # Ours: false accepts a self-signed relay certificate (a relay on the same host or LAN).
+    validateCerts: bool = True
 
 
 def _parse_list(value: Any) -> Any:

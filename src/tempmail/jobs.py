@@ -50,4 +50,5 @@ def server_jobs(services: Services) -> list[Job]:
     return [
         Job("auto cleanup", 3600, services.cleanup.run_scheduled),
         Job("database maintenance", 3600, services.db.maintain),
+        Job("expired codes and challenges", 600, services.purge_expired),
     ]

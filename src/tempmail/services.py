@@ -20,8 +20,13 @@ from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
+from tempmail.db.users import UserStore
 from tempmail.mail.pipeline import Pipeline
+from tempmail.mail.send import Sender
+from tempmail.oauth2 import OAuth2Service
+from tempmail.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
 from tempmail.tokens import Tokens
+from tempmail.users import VERIFY_CODE_PREFIX, UserService
 
 JWT_SECRET_KEY = "jwt_secret"
 GENERATED_ADMIN_PASSWORD_KEY = "generated_admin_password"
@@ -36,8 +41,13 @@ class Services:
     addresses: AddressStore
     sendbox: SendboxStore
     senders: SenderStore
+    user_store: UserStore
+    sender: Sender
     tokens: Tokens
     address_service: AddressService
+    users: UserService
+    passkeys: PasskeyService
+    oauth2: OAuth2Service
     pipeline: Pipeline
     cleanup: CleanupService
     admin_passwords: list[str]
@@ -61,6 +71,9 @@ class Services:
         tokens = Tokens(secret)
         mails = MailStore(db.engine, compress=settings.ENABLE_MAIL_GZIP)
         addresses = AddressStore(db.engine)
+        user_store = UserStore(db.engine)
+        sender = Sender(settings)
+        users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
         return cls(
             settings=settings,
             db=db,
@@ -69,13 +82,23 @@ class Services:
             addresses=addresses,
             sendbox=SendboxStore(db.engine),
             senders=SenderStore(db.engine),
+            user_store=user_store,
+            sender=sender,
             tokens=tokens,
             address_service=AddressService(settings, addresses, kv, tokens),
+            users=users,
+            passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
+            oauth2=OAuth2Service(kv, users),
             pipeline=Pipeline(settings, mails, addresses, kv),
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,
         )
+
+    async def purge_expired(self) -> None:
+        """Drop verification codes and passkey challenges nobody used before they expired."""
+        for prefix in (VERIFY_CODE_PREFIX, PASSKEY_CHALLENGE_PREFIX):
+            await self.kv.purge_expired(prefix)
 
     async def close(self) -> None:
         await self.db.close()

@@ -10,11 +10,12 @@ from pydantic import BaseModel
 from tempmail.api.auth import AddressDep, role_of, signed_address
 from tempmail.api.common import IdPath, PagingDep, ServicesDep, client_ip, page_json
 from tempmail.db.mails import mail_row
-from tempmail.errors import DELETE_DISABLED, ApiError
+from tempmail.errors import DELETE_DISABLED, USER_TOKEN, ApiError
 from tempmail.mail.views import parsed_rows
 from tempmail.passwords import hash_password, needs_rehash, verify_password
 from tempmail.services import Services
 from tempmail.tokens import AddressClaim
+from tempmail.users import UserClaim
 
 router = APIRouter(prefix="/api", tags=["address"])
 
@@ -45,19 +46,38 @@ def _deletes_allowed(services: Services) -> None:
 async def new_address(
     request: Request, services: ServicesDep, body: NewAddressBody | None = None
 ) -> dict[str, Any]:
+    """Anonymous, or with `x-user-token` a logged-in creation: the address is bound to the user
+    within the limit of the user's role, with the role's domains and prefix."""
     body = body or NewAddressBody()
+    user = await _optional_user(request, services)
     role_name = role_of(request, services)
-    role = next((r for r in services.settings.USER_ROLES if r.role == role_name), None)
-    user = services.tokens.read_user(request.headers.get("x-user-token", ""))
+    if role_name is None and user is not None:
+        role_name = await services.user_store.role(user.user_id)
+    if user is not None:
+        await services.users.check_room(user.user_id)
     created = await services.address_service.create_public(
         name=body.name,
         domain=body.domain,
         random_subdomain=body.enableRandomSubdomain,
         source_meta=client_ip(request, services.settings.TRUSTED_PROXIES),
         logged_in=user is not None,
-        role=role,
+        role=services.users.role_config(role_name),
     )
+    if user is not None:
+        await services.users.bind(user.user_id, created.address_id, limited=False)
     return created.as_json()
+
+
+async def _optional_user(request: Request, services: Services) -> UserClaim | None:
+    """No `x-user-token`: anonymous. A token that is not valid: 401, not a silent anonymous
+    creation the person would lose track of."""
+    token = request.headers.get("x-user-token")
+    if not token:
+        return None
+    claim = services.users.read_user(token)
+    if claim is None or not await services.users.is_live(claim):
+        raise ApiError(401, USER_TOKEN)
+    return claim
 
 
 @router.post("/address_login")

@@ -11,8 +11,9 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tempmail.api.common import ServicesDep
-from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, ApiError
+from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, USER_TOKEN, ApiError
 from tempmail.tokens import AddressClaim
+from tempmail.users import UserClaim
 
 # Paths the site password does not guard (API.md §2.1).
 SITE_PASSWORD_EXEMPT = ("/open_api/", "/telegram/")
@@ -78,6 +79,24 @@ async def require_address(
 
 
 AddressDep = Annotated[AddressClaim, Depends(require_address)]
+
+
+def signed_user(request: Request, services: ServicesDep) -> UserClaim:
+    """The user a valid, unexpired `x-user-token` names (the account may have been deleted)."""
+    claim = services.users.read_user(request.headers.get("x-user-token"))
+    if claim is None:
+        raise ApiError(401, USER_TOKEN)
+    return claim
+
+
+async def require_user(claim: Annotated[UserClaim, Depends(signed_user)], services: ServicesDep) -> UserClaim:
+    """A user token whose account still exists: a deleted user's token must not bind anything."""
+    if not await services.users.is_live(claim):
+        raise ApiError(401, USER_TOKEN)
+    return claim
+
+
+UserDep = Annotated[UserClaim, Depends(require_user)]
 
 
 def role_of(request: Request, services: ServicesDep) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tempmail.db.paging import Page, fetch_page
+from tempmail.db.paging import Page, contains, fetch_page
 from tempmail.db.tables import (
     TIMESTAMP_FORMAT,
     address,
@@ -124,8 +124,7 @@ class AddressStore:
         """The admin's address list: name substring search, sortable on ADMIN_SORT_KEYS."""
         statement: Select[Any] = LISTED
         if query:
-            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement = statement.where(address.c.name.like(f"%{escaped}%", escape="\\"))
+            statement = statement.where(contains(address.c.name, query))
         computed = {"mail_count": _mail_count, "send_count": _send_count}
         if sort_by in computed:
             column: Any = computed[sort_by]

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.tables import settings, utcnow
 
 CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    """A short-lived value (verification code, passkey challenge) as stored, for compare-and-set."""
+
+    value: Any
+    expires: float
+    stored: str
 
 
 class SettingsStore:
@@ -59,3 +69,51 @@ class SettingsStore:
         async with self.engine.begin() as conn:
             await conn.execute(statement.on_conflict_do_nothing(index_elements=[settings.c.key]))
         return await self.get(key)
+
+    # --- short-lived values -----------------------------------------------------------------
+    # Kept in the same table so that every node sees them; each carries its own expiry time
+    # and `purge_expired` (a scheduled job) removes the leftovers.
+
+    async def put_expiring(self, key: str, value: Any, ttl_seconds: float) -> None:
+        await self.set(key, {"value": value, "expires": time.time() + ttl_seconds})
+
+    async def get_expiring(self, key: str) -> Expiring | None:
+        """The value under `key` unless it has expired."""
+        async with self.engine.connect() as conn:
+            stored = await conn.scalar(select(settings.c.value).where(settings.c.key == key))
+        if stored is None:
+            return None
+        decoded = json.loads(stored)
+        if not isinstance(decoded, dict) or decoded.get("expires", 0) < time.time():
+            return None
+        return Expiring(decoded.get("value"), float(decoded["expires"]), stored)
+
+    async def replace_expiring(self, key: str, current: Expiring, value: Any) -> bool:
+        """Store `value` (same expiry) only if the key still holds `current`: an atomic
+        compare-and-set, so parallel requests on several nodes cannot both use one state."""
+        encoded = json.dumps({"value": value, "expires": current.expires}, ensure_ascii=False)
+        statement = (
+            update(settings)
+            .where(settings.c.key == key, settings.c.value == current.stored)
+            .values(value=encoded, updated_at=utcnow())
+        )
+        async with self.engine.begin() as conn:
+            return (await conn.execute(statement)).rowcount > 0
+
+    async def take_expiring(self, key: str, current: Expiring) -> bool:
+        """Delete the key if it still holds `current`; True for exactly one caller."""
+        statement = delete(settings).where(settings.c.key == key, settings.c.value == current.stored)
+        async with self.engine.begin() as conn:
+            return (await conn.execute(statement)).rowcount > 0
+
+    async def purge_expired(self, prefix: str) -> int:
+        """Remove expired short-lived values under `prefix`."""
+        query = select(settings.c.key, settings.c.value).where(settings.c.key.startswith(prefix))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        now = time.time()
+        expired = [key for key, value in rows if json.loads(value or "{}").get("expires", 0) < now]
+        if expired:
+            async with self.engine.begin() as conn:
+                await conn.execute(delete(settings).where(settings.c.key.in_(expired)))
+        return len(expired)

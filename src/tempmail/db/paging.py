@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func
+from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
@@ -30,3 +30,9 @@ async def fetch_page(engine: AsyncEngine, query: Select[Any], limit: int, offset
             counting = query.with_only_columns(func.count(), maintain_column_froms=True)
             count = int(await conn.scalar(counting.order_by(None)) or 0)
     return Page(rows, count)
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """`column LIKE %text%` with the LIKE wildcards in `text` taken literally (search boxes)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]

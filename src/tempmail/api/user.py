@@ -1,0 +1,138 @@
+"""`/user_api`: accounts, and the addresses and mails a logged-in user holds (API.md §6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from tempmail.api.auth import UserDep, signed_address, signed_user
+from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.db.mails import mail_row
+from tempmail.errors import DELETE_DISABLED, ApiError
+from tempmail.tokens import AddressClaim
+from tempmail.users import UserClaim
+
+router = APIRouter(prefix="/user_api", tags=["user"])
+
+
+class VerifyCodeBody(BaseModel):
+    email: str | None = None
+    cf_token: str | None = None
+
+
+class RegisterBody(BaseModel):
+    email: str | None = None
+    password: str | None = None
+    code: str | None = None
+    cf_token: str | None = None
+
+
+class LoginBody(BaseModel):
+    email: str | None = None
+    password: str | None = None
+
+
+class AddressIdBody(BaseModel):
+    address_id: int | None = None
+
+
+class TransferBody(BaseModel):
+    address_id: int | None = None
+    target_user_email: str | None = None
+
+
+def _address_id(value: int | None) -> int:
+    if value is None or not 1 <= value <= MAX_ID:
+        raise ApiError(400, "Invalid input: {detail}", detail="address_id: required, a positive integer")
+    return value
+
+
+@router.get("/open_settings")
+async def open_settings(services: ServicesDep) -> dict[str, Any]:
+    rules = await services.users.rules()
+    providers = await services.oauth2.providers()
+    return {
+        "enable": rules.enable,
+        "enableMailVerify": rules.enableMailVerify,
+        "oauth2ClientIDs": [
+            {"clientID": provider.clientID, "name": provider.name, "icon": provider.icon}
+            for provider in providers
+        ],
+    }
+
+
+@router.post("/verify_code")
+async def verify_code(body: VerifyCodeBody, services: ServicesDep) -> dict[str, Any]:
+    return await services.users.send_verify_code(body.email)
+
+
+@router.post("/register")
+async def register(body: RegisterBody, services: ServicesDep) -> dict[str, Any]:
+    await services.users.register(body.email, body.password, body.code)
+    return {"success": True}
+
+
+@router.post("/login")
+async def login(body: LoginBody, services: ServicesDep) -> dict[str, Any]:
+    return {"jwt": await services.users.login(body.email, body.password)}
+
+
+@router.get("/settings")
+async def settings(
+    claim: Annotated[UserClaim, Depends(signed_user)], services: ServicesDep
+) -> dict[str, Any]:
+    return await services.users.settings_of(claim)
+
+
+@router.get("/bind_address")
+async def bound_addresses(user: UserDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
+    return page_json(await services.user_store.bound_page(user.user_id, paging.limit, paging.offset))
+
+
+@router.post("/bind_address")
+async def bind_address(
+    user: UserDep,
+    address: Annotated[AddressClaim, Depends(signed_address)],
+    services: ServicesDep,
+) -> dict[str, Any]:
+    if not await services.addresses.is_live(address.address_id, address.address):
+        raise ApiError(400, "Address not found")
+    await services.users.bind(user.user_id, address.address_id)
+    return {"success": True}
+
+
+@router.post("/unbind_address")
+async def unbind_address(body: AddressIdBody, user: UserDep, services: ServicesDep) -> dict[str, Any]:
+    await services.users.unbind(user.user_id, _address_id(body.address_id))
+    return {"success": True}
+
+
+@router.get("/bind_address_jwt/{address_id}")
+async def bound_address_jwt(address_id: IdPath, user: UserDep, services: ServicesDep) -> dict[str, Any]:
+    return await services.users.address_jwt(user.user_id, address_id)
+
+
+@router.post("/transfer_address")
+async def transfer_address(body: TransferBody, user: UserDep, services: ServicesDep) -> dict[str, Any]:
+    await services.users.transfer(user.user_id, _address_id(body.address_id), body.target_user_email)
+    return {"success": True}
+
+
+@router.get("/mails")
+async def mails(
+    user: UserDep,
+    paging: PagingDep,
+    services: ServicesDep,
+    address: Annotated[str | None, Query(max_length=320)] = None,
+) -> dict[str, Any]:
+    page = await services.users.mail_page(user.user_id, paging.limit, paging.offset, address)
+    return page_json(page, mail_row)
+
+
+@router.delete("/mails/{mail_id}")
+async def delete_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> dict[str, Any]:
+    if not services.settings.ENABLE_USER_DELETE_EMAIL:
+        raise ApiError(403, DELETE_DISABLED)
+    return {"success": await services.users.delete_mail(user.user_id, mail_id)}

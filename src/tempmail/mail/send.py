@@ -1,0 +1,134 @@
+"""Outbound mail: build an RFC 5322 message and hand it to the relay of the sender's domain.
+
+One sender for every caller (the send API, the admin, verification codes, and later
+forwarding and auto-reply), so relay choice, TLS and authentication are decided in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from html import unescape
+
+import aiosmtplib
+import nh3
+
+from tempmail.config import Settings, SmtpRelay
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_SECONDS = 30.0
+
+
+class SendFailed(Exception):
+    """The mail was not accepted for delivery; the message says why, for the caller's 400."""
+
+
+class InvalidMail(ValueError):
+    """What was asked cannot be a well-formed mail (bad address, CR/LF in a header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """A mail to send, as callers describe it."""
+
+    from_address: str
+    to: list[str]
+    subject: str
+    text: str = ""
+    html: str = ""
+    from_name: str = ""
+    to_name: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+
+
+def _single_line(value: str, what: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise InvalidMail(f"{what} must not contain line breaks")
+    return value
+
+
+def _address(addr: str, name: str, what: str) -> Address:
+    _single_line(name, what)
+    local, at, domain = _single_line(addr, what).strip().rpartition("@")
+    if not at or not local or not domain or " " in addr.strip():
+        raise InvalidMail(f"Invalid {what}: {addr!r}")
+    try:
+        return Address(display_name=name, username=local, domain=domain)
+    except (ValueError, IndexError) as exc:
+        raise InvalidMail(f"Invalid {what}: {addr!r}") from exc
+
+
+def domain_of(addr: str) -> str:
+    return addr.rpartition("@")[2].lower()
+
+
+def build_message(mail: OutgoingMail) -> EmailMessage:
+    """An EmailMessage with Message-ID on the sender's domain, Date, and a text alternative
+    for HTML bodies (clients that cannot show HTML still get the words)."""
+    if not mail.to:
+        raise InvalidMail("Invalid recipient address")
+    message = EmailMessage()
+    message["From"] = _address(mail.from_address, mail.from_name, "sender address")
+    message["To"] = [_address(to, mail.to_name, "recipient address") for to in mail.to]
+    message["Subject"] = _single_line(mail.subject, "Subject")
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=domain_of(mail.from_address))
+    if mail.in_reply_to:
+        message["In-Reply-To"] = _single_line(mail.in_reply_to, "In-Reply-To")
+        message["References"] = " ".join(_single_line(ref, "References") for ref in mail.references)
+    if mail.html:
+        message.set_content(mail.text or _text_of_html(mail.html))
+        message.add_alternative(mail.html, subtype="html")
+    else:
+        message.set_content(mail.text)
+    return message
+
+
+def _text_of_html(html: str) -> str:
+    """A readable plain-text rendering of an HTML body, for the text alternative."""
+    text = nh3.clean(html.replace("<br", "\n<br").replace("</p>", "</p>\n"), tags=set())
+    return "\n".join(line.strip() for line in unescape(text).splitlines()).strip() + "\n"
+
+
+class Sender:
+    """Delivers messages through the relay configured in SMTP_CONFIG for the sender's domain."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def relay_for(self, sender: str) -> SmtpRelay | None:
+        """The relay of the sender's domain, or of its nearest parent domain that has one."""
+        labels = domain_of(sender).split(".")
+        for start in range(len(labels)):
+            relay = self.settings.SMTP_CONFIG.get(".".join(labels[start:]))
+            if relay is not None:
+                return relay
+        return None
+
+    async def send(self, message: EmailMessage) -> None:
+        """Hand the message to the relay; return only once it accepted it."""
+        sender = message["From"].addresses[0].addr_spec
+        relay = self.relay_for(sender)
+        if relay is None:
+            raise SendFailed(f"No outbound relay is configured for {domain_of(sender)}")
+        credentials = relay.credentials
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=relay.host,
+                port=relay.port,
+                use_tls=relay.secure,
+                start_tls=None if not relay.secure else False,
+                username=credentials.get("username") or credentials.get("user") or None,
+                password=credentials.get("password") or credentials.get("pass") or None,
+                timeout=SEND_TIMEOUT_SECONDS,
+                validate_certs=relay.validateCerts,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            log.warning("relay %s:%s refused a mail from %s: %s", relay.host, relay.port, sender, exc)
+            raise SendFailed(f"The mail relay did not accept the mail: {exc}") from exc

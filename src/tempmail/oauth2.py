@@ -1,0 +1,153 @@
+"""Login through an OAuth2 provider the admin configured (authorization-code flow, via authlib).
+
+The browser goes to the provider with `login_url`, comes back to the frontend with a code, and
+the frontend hands that code to `callback`: we exchange it, read the user's e-mail from the
+provider's user-info document, and log that person in (creating the account on first visit).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from pydantic import BaseModel, ConfigDict, Field
+
+from tempmail.db.kv import SettingsStore
+from tempmail.errors import ApiError
+from tempmail.users import UserService, normalize_email
+
+log = logging.getLogger(__name__)
+
+OAUTH2_SETTINGS_KEY = "user_oauth2_settings"
+PROVIDER_TIMEOUT_SECONDS = 10.0
+
+
+class OAuth2ProviderSettings(BaseModel):
+    """One provider, with the field names of the reference's admin page."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    clientID: str
+    clientSecret: str = ""
+    authorizationURL: str
+    accessTokenURL: str
+    accessTokenFormat: str = "json"
+    userInfoURL: str
+    userEmailKey: str = "email"
+    redirectURL: str
+    logoutURL: str = ""
+    scope: str = ""
+    enableEmailFormat: bool = False
+    userEmailFormat: str = ""
+    userEmailReplace: str = ""
+    enableMailAllowList: bool = False
+    mailAllowList: list[str] = Field(default_factory=list)
+    icon: str = ""
+
+
+def _form_token_response(response: httpx.Response) -> httpx.Response:
+    """Providers like GitHub answer the token request form-encoded; authlib wants JSON."""
+    if "json" in response.headers.get("content-type", ""):
+        return response
+    return httpx.Response(response.status_code, json=dict(parse_qsl(response.text)), request=response.request)
+
+
+def dig(document: Any, dotted: str) -> Any:
+    """`a.b.0.c` into nested JSON (objects by key, arrays by index)."""
+    for part in dotted.split("."):
+        if isinstance(document, dict):
+            document = document.get(part)
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return None
+    return document
+
+
+def reformat_email(provider: OAuth2ProviderSettings, email: str) -> str:
+    """`userEmailFormat` (a regex) and `userEmailReplace` (`$1`-style template), as the reference."""
+    if not provider.enableEmailFormat or not provider.userEmailFormat:
+        return email
+    try:
+        match = re.search(provider.userEmailFormat, email)
+    except re.error:
+        return email
+    if match is None:
+        return email
+    groups = [match.group(0), *(group or "" for group in match.groups())]
+
+    def group(reference: re.Match[str]) -> str:
+        index = int(reference[1])
+        return groups[index] if index < len(groups) else ""
+
+    return re.sub(r"\$(\d)", group, provider.userEmailReplace)
+
+
+class OAuth2Service:
+    def __init__(self, kv: SettingsStore, users: UserService) -> None:
+        self.kv = kv
+        self.users = users
+
+    async def providers(self) -> list[OAuth2ProviderSettings]:
+        stored = await self.kv.get_cached(OAUTH2_SETTINGS_KEY, []) or []
+        return [OAuth2ProviderSettings.model_validate(item) for item in stored]
+
+    async def save(self, providers: list[OAuth2ProviderSettings]) -> None:
+        await self.kv.set(OAUTH2_SETTINGS_KEY, [provider.model_dump() for provider in providers])
+
+    async def _provider(self, client_id: str | None) -> OAuth2ProviderSettings:
+        provider = next((p for p in await self.providers() if client_id and p.clientID == client_id), None)
+        if provider is None:
+            raise ApiError(400, "Invalid OAuth2 client ID")
+        return provider
+
+    def _client(self, provider: OAuth2ProviderSettings) -> AsyncOAuth2Client:
+        client = AsyncOAuth2Client(
+            client_id=provider.clientID,
+            client_secret=provider.clientSecret,
+            scope=provider.scope or None,
+            redirect_uri=provider.redirectURL,
+            token_endpoint_auth_method="client_secret_post",
+            timeout=PROVIDER_TIMEOUT_SECONDS,
+        )
+        if provider.accessTokenFormat != "json":
+            client.register_compliance_hook("access_token_response", _form_token_response)
+        return client
+
+    async def login_url(self, client_id: str | None, state: str | None) -> str:
+        provider = await self._provider(client_id)
+        async with self._client(provider) as client:
+            url, _ = client.create_authorization_url(provider.authorizationURL, state=state or None)
+        return str(url)
+
+    async def callback(self, client_id: str | None, code: str | None) -> str:
+        """Exchange the code, find the e-mail, and answer a user JWT."""
+        provider = await self._provider(client_id)
+        if not code:
+            raise ApiError(400, "Required field is missing")
+        try:
+            async with self._client(provider) as client:
+                await client.fetch_token(provider.accessTokenURL, code=code, grant_type="authorization_code")
+                response = await client.get(provider.userInfoURL, headers={"Accept": "application/json"})
+                response.raise_for_status()
+                info = response.json()
+        except (OAuth2Error, httpx.HTTPError, ValueError) as exc:
+            log.warning("OAuth2 login through %s failed: %s", provider.name, exc)
+            raise ApiError(
+                400, "OAuth2 login failed: {reason}", reason=str(exc) or type(exc).__name__
+            ) from None
+        found = dig(info, provider.userEmailKey)
+        if not isinstance(found, str) or not found:
+            raise ApiError(400, "OAuth2 login failed: {reason}", reason="the provider gave no e-mail address")
+        email = normalize_email(reformat_email(provider, found))
+        if provider.enableMailAllowList and email.rpartition("@")[2] not in provider.mailAllowList:
+            raise ApiError(
+                400, "User mail domain must be in this list {domains}", domains=provider.mailAllowList
+            )
+        return await self.users.login_external(email)

@@ -1,0 +1,374 @@
+"""User accounts (API.md §6): registration, login, roles, and the addresses a user holds.
+
+The rules live here, the queries in `tempmail.db.users`; routes only translate HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tempmail.config import Settings, UserRole
+from tempmail.db.addresses import AddressStore
+from tempmail.db.kv import SettingsStore
+from tempmail.db.mails import MailStore
+from tempmail.db.paging import Page
+from tempmail.db.users import AlreadyBound, UserExists, UserStore
+from tempmail.errors import ApiError
+from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.passwords import generate_plain, hash_password, needs_rehash, sha256_hex, verify_password
+from tempmail.tokens import Tokens
+
+USER_SETTINGS_KEY = "user_settings"
+ROLE_ADDRESS_CONFIG_KEY = "role_address_config"
+VERIFY_CODE_PREFIX = "verify_code:"
+VERIFY_CODE_TTL = 300
+# Wrong guesses allowed per code; after that the code is dead until it expires, and no new one
+# can be asked for before then, so guessing is capped at this many tries per 5 minutes.
+MAX_VERIFY_ATTEMPTS = 5
+USER_JWT_DAYS = 30
+RENEW_WITHIN_DAYS = 7
+ROLE_TOKEN_SECONDS = 3600
+DAY = 86400
+
+USER_NOT_FOUND = "User not found"
+INVALID_LOGIN = "Invalid email or password"
+ALREADY_BOUND = "Address is already binded, please unbind first"
+NOT_BOUND = "Address is not binded"
+MAX_COUNT = "Max address count reached"
+
+
+class UserSettings(BaseModel):
+    """The admin's registration rules, kept as JSON under USER_SETTINGS_KEY."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enable: bool = False
+    enableMailVerify: bool = False
+    verifyMailSender: str = ""
+    enableMailAllowList: bool = False
+    mailAllowList: list[str] = Field(default_factory=list)
+    maxAddressCount: int = Field(default=5, ge=0)
+    enableEmailCheckRegex: bool = False
+    emailCheckRegex: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UserClaim:
+    """Who a valid user JWT speaks for, and its full payload (echoed by /user_api/settings)."""
+
+    user_id: int
+    user_email: str
+    payload: dict[str, Any]
+
+
+def check_email_rules(email: str, rules: UserSettings) -> None:
+    """The allow-list and pattern rules shared by register and verify_code."""
+    domain = email.rpartition("@")[2]
+    if rules.enableMailAllowList and domain not in rules.mailAllowList:
+        raise ApiError(400, "User mail domain must be in this list {domains}", domains=rules.mailAllowList)
+    if rules.enableEmailCheckRegex and rules.emailCheckRegex:
+        try:
+            matched = re.search(rules.emailCheckRegex, email) is not None
+        except re.error:
+            matched = False
+        if not matched:
+            raise ApiError(
+                400,
+                "Email address format does not match the required pattern: /{pattern}/",
+                pattern=rules.emailCheckRegex,
+            )
+
+
+def normalize_email(email: str | None) -> str:
+    email = (email or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in email) or len(email) > 254:
+        raise ApiError(400, INVALID_LOGIN)
+    return email
+
+
+class UserService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: UserStore,
+        addresses: AddressStore,
+        mails: MailStore,
+        kv: SettingsStore,
+        tokens: Tokens,
+        sender: Sender,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.addresses = addresses
+        self.mails = mails
+        self.kv = kv
+        self.tokens = tokens
+        self.sender = sender
+
+    # --- settings -------------------------------------------------------------------------
+
+    async def rules(self) -> UserSettings:
+        return UserSettings.model_validate(await self.kv.get_cached(USER_SETTINGS_KEY, {}) or {})
+
+    async def save_rules(self, rules: UserSettings) -> None:
+        if rules.emailCheckRegex:
+            try:
+                re.compile(rules.emailCheckRegex)
+            except re.error as exc:
+                raise ApiError(400, "Invalid input: {detail}", detail=f"emailCheckRegex: {exc}") from None
+        await self.kv.set(USER_SETTINGS_KEY, rules.model_dump())
+
+    async def role_address_config(self) -> dict[str, Any]:
+        return dict(await self.kv.get_cached(ROLE_ADDRESS_CONFIG_KEY, {}) or {})
+
+    async def save_role_address_config(self, configs: dict[str, Any]) -> None:
+        await self.kv.set(ROLE_ADDRESS_CONFIG_KEY, configs)
+
+    def role_config(self, role: str | None) -> UserRole | None:
+        """The USER_ROLES entry of a role name."""
+        return next((r for r in self.settings.USER_ROLES if role and r.role == role), None)
+
+    async def max_address_count(self, user_id: int) -> int:
+        """The role's own limit (admin's role address config) if it has one, else the default."""
+        role = await self.store.role(user_id)
+        configured = (await self.role_address_config()).get(role or "") if role else None
+        if isinstance(configured, dict) and isinstance(configured.get("maxAddressCount"), int):
+            return int(configured["maxAddressCount"])
+        return (await self.rules()).maxAddressCount
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def user_jwt(self, email: str, user_id: int) -> str:
+        now = int(time.time())
+        return self.tokens.sign(
+            {"user_email": email, "user_id": user_id, "exp": now + USER_JWT_DAYS * DAY, "iat": now}
+        )
+
+    def read_user(self, token: str | None) -> UserClaim | None:
+        payload = self.tokens.read_user(token or "")
+        if payload is None:
+            return None
+        return UserClaim(int(payload["user_id"]), str(payload["user_email"]), payload)
+
+    async def is_live(self, claim: UserClaim) -> bool:
+        row = await self.store.get(claim.user_id)
+        return row is not None and row.user_email == claim.user_email
+
+    # --- accounts -------------------------------------------------------------------------
+
+    async def send_verify_code(self, email: str | None) -> dict[str, Any]:
+        email = normalize_email(email)
+        rules = await self.rules()
+        if not rules.enable:
+            raise ApiError(403, "User registration is disabled, please contact the administrator")
+        if not rules.verifyMailSender:
+            raise ApiError(400, "Verify mail sender address is not set, please contact the administrator")
+        check_email_rules(email, rules)
+        key = VERIFY_CODE_PREFIX + email
+        if await self.kv.get_expiring(key) is not None:
+            raise ApiError(400, "Code already sent, please wait")
+        code = f"{secrets.randbelow(10**6):06d}"
+        try:
+            message = build_message(
+                OutgoingMail(
+                    from_address=rules.verifyMailSender,
+                    from_name=self.settings.TITLE or "tempmail",
+                    to=[email],
+                    subject=f"Your verification code: {code}",
+                    text=f"Your verification code is {code}. It expires in {VERIFY_CODE_TTL // 60} min.\n",
+                )
+            )
+        except InvalidMail as exc:
+            raise ApiError(400, "Invalid input: {detail}", detail=str(exc)) from None
+        await self.kv.put_expiring(key, {"code": code, "attempts": 0}, VERIFY_CODE_TTL)
+        try:
+            await self.sender.send(message)
+        except SendFailed as exc:
+            current = await self.kv.get_expiring(key)
+            if current is not None:
+                await self.kv.take_expiring(key, current)
+            raise ApiError(400, "Failed to send verify code: {reason}", reason=str(exc)) from None
+        return {"success": True, "expirationTtl": VERIFY_CODE_TTL}
+
+    async def _check_verify_code(self, email: str, code: str | None) -> None:
+        """Accept the right code once; count wrong guesses and kill the code after too many."""
+        key = VERIFY_CODE_PREFIX + email
+        while True:
+            current = await self.kv.get_expiring(key)
+            state = current.value if current is not None else None
+            if (
+                current is None
+                or not isinstance(state, dict)
+                or state.get("attempts", 0) >= MAX_VERIFY_ATTEMPTS
+            ):
+                raise ApiError(400, "Invalid verify code")
+            if code and secrets.compare_digest(str(state.get("code")), code.strip()):
+                if await self.kv.take_expiring(key, current):
+                    return
+                continue
+            spent = {**state, "attempts": int(state.get("attempts", 0)) + 1}
+            if await self.kv.replace_expiring(key, current, spent):
+                raise ApiError(400, "Invalid verify code")
+
+    async def register(self, email: str | None, password: str | None, code: str | None) -> None:
+        rules = await self.rules()
+        if not rules.enable:
+            raise ApiError(403, "User registration is disabled, please contact the administrator")
+        if not email or not password:
+            raise ApiError(400, INVALID_LOGIN)
+        email = normalize_email(email)
+        check_email_rules(email, rules)
+        if await self.store.get_by_email(email) is not None:
+            raise ApiError(400, "User already exists, please login")
+        if rules.enableMailVerify:
+            await self._check_verify_code(email, code)
+        role = self.settings.USER_DEFAULT_ROLE if rules.enableMailVerify else None
+        await self.create(email, password, role)
+
+    async def create(self, email: str, password: str, role: str | None = None) -> int:
+        try:
+            return await self.store.create(email, await hash_password(password), role)
+        except UserExists:
+            raise ApiError(400, "User already exists, please login") from None
+
+    async def login(self, email: str | None, password: str | None) -> str:
+        if not email or not password:
+            raise ApiError(400, INVALID_LOGIN)
+        row = await self.store.get_by_email(email.strip().lower())
+        if row is None:
+            raise ApiError(400, USER_NOT_FOUND)
+        if not await verify_password(row.password, password):
+            raise ApiError(400, INVALID_LOGIN)
+        if needs_rehash(row.password):
+            await self.store.set_password(row.id, await hash_password(password))
+        return self.user_jwt(row.user_email, row.id)
+
+    async def login_external(self, email: str, user_info: dict[str, Any] | None = None) -> str:
+        """Log in (creating the account on first visit) someone an identity provider vouched for."""
+        row = await self.store.get_by_email(email)
+        if row is None:
+            with contextlib.suppress(UserExists):  # a parallel first login created it
+                await self.store.create(email, await hash_password(sha256_hex(generate_plain(32))))
+            row = await self.store.get_by_email(email)
+            if row is None:
+                raise ApiError(400, USER_NOT_FOUND)
+        return self.user_jwt(row.user_email, row.id)
+
+    async def reset_password(self, user_id: int, password: str | None) -> None:
+        if not password:
+            raise ApiError(400, "New password is required")
+        if not await self.store.set_password(user_id, await hash_password(password)):
+            raise ApiError(400, USER_NOT_FOUND)
+
+    async def settings_of(self, claim: UserClaim) -> dict[str, Any]:
+        """`GET /user_api/settings`: the token's payload plus role, admin flag and renewals."""
+        if not await self.is_live(claim):
+            raise ApiError(400, USER_NOT_FOUND)
+        role = await self.store.role(claim.user_id)
+        now = int(time.time())
+        access_token = None
+        if role:
+            access_token = self.tokens.sign(
+                {
+                    "user_email": claim.user_email,
+                    "user_id": claim.user_id,
+                    "user_role": role,
+                    "iat": now,
+                    "exp": now + ROLE_TOKEN_SECONDS,
+                }
+            )
+        renew = int(claim.payload.get("exp", 0)) - now < RENEW_WITHIN_DAYS * DAY
+        configured = self.role_config(role)
+        user_role = None
+        if role:
+            user_role = {
+                "role": role,
+                "domains": configured.domains if configured else [],
+                "prefix": configured.prefix if configured else "",
+            }
+        return {
+            **claim.payload,
+            "is_admin": bool(role and role == self.settings.ADMIN_USER_ROLE),
+            "access_token": access_token,
+            "new_user_token": self.user_jwt(claim.user_email, claim.user_id) if renew else None,
+            "user_role": user_role,
+        }
+
+    # --- addresses ------------------------------------------------------------------------
+
+    async def check_room(self, user_id: int) -> None:
+        if await self.store.bound_count(user_id) >= await self.max_address_count(user_id):
+            raise ApiError(400, MAX_COUNT)
+
+    async def bind(self, user_id: int, address_id: int, *, limited: bool = True) -> None:
+        """Bind an address; idempotent for its own user, refused when bound to another."""
+        owner = await self.store.owner_of(address_id)
+        if owner == user_id:
+            return
+        if owner is not None:
+            raise ApiError(400, ALREADY_BOUND)
+        if await self.addresses.get(address_id) is None:
+            raise ApiError(400, "Address not found")
+        if limited:
+            await self.check_room(user_id)
+        try:
+            await self.store.bind(user_id, address_id)
+        except AlreadyBound:
+            raise ApiError(400, ALREADY_BOUND) from None
+
+    async def owned(self, user_id: int, address_id: int) -> Any:
+        """The address row, if it is bound to this user."""
+        row = (
+            await self.addresses.get(address_id) if await self.store.owner_of(address_id) == user_id else None
+        )
+        if row is None:
+            raise ApiError(400, NOT_BOUND)
+        return row
+
+    async def unbind(self, user_id: int, address_id: int) -> None:
+        if not await self.store.unbind(user_id, address_id):
+            raise ApiError(400, NOT_BOUND)
+
+    async def address_jwt(self, user_id: int, address_id: int) -> dict[str, Any]:
+        row = await self.owned(user_id, address_id)
+        return {"jwt": self.tokens.address_jwt(row.name, row.id), "address": row.name}
+
+    async def transfer(self, user_id: int, address_id: int, target_email: str | None) -> None:
+        target = await self.store.get_by_email((target_email or "").strip().lower())
+        if target is None:
+            raise ApiError(400, "Target user not found")
+        await self.owned(user_id, address_id)
+        if target.id == user_id:
+            return
+        await self.check_room(target.id)
+        if await self.store.transfer(address_id, target.id) is None:
+            raise ApiError(400, NOT_BOUND)
+
+    async def _names(self, user_id: int, address: str | None) -> list[str]:
+        names = [row.name for row in await self.store.bound_all(user_id)]
+        if address:
+            wanted = address.strip().lower()
+            return [name for name in names if name == wanted]
+        return names
+
+    async def mail_page(self, user_id: int, limit: int, offset: int, address: str | None) -> Page[Any]:
+        """Mails of the user's addresses (or of one of them); an address that is not the user's
+        gives an empty page, not an error, so the answer never tells whose it is."""
+        names = await self._names(user_id, address)
+        if not names:
+            return Page([], 0)
+        return await self.mails.page(limit, offset, owners=names)
+
+    async def delete_mail(self, user_id: int, mail_id: int) -> bool:
+        row = await self.mails.get(mail_id)
+        if row is None or row.address not in await self._names(user_id, None):
+            return False
+        return await self.mails.delete(mail_id, owner=row.address)
