@@ -108,6 +108,8 @@ address = Table(
     _updated_at(),
     Index("idx_address_created_at", "created_at"),
     Index("idx_address_updated_at", "updated_at"),
+    # Ids are part of credentials: SQLite must never hand a deleted row's id to a new row.
+    sqlite_autoincrement=True,
 )
 
 auto_reply_mails = Table(
@@ -162,6 +164,7 @@ users = Table(
     Column("user_info", Text),
     _created_at(),
     _updated_at(),
+    sqlite_autoincrement=True,
 )
 
 users_address = Table(
