@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from authlib.oauth2.rfc6749.errors import OAuth2Error
 from pydantic import BaseModel, ConfigDict, Field
 
 from tempmail.db.kv import SettingsStore
@@ -137,7 +137,7 @@ class OAuth2Service:
                 response = await client.get(provider.userInfoURL, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 info = response.json()
-        except (OAuth2Error, httpx.HTTPError, ValueError) as exc:
+        except (AuthlibBaseError, httpx.HTTPError, ValueError) as exc:
             log.warning("OAuth2 login through %s failed: %s", provider.name, exc)
             raise ApiError(
                 400, "OAuth2 login failed: {reason}", reason=str(exc) or type(exc).__name__
