@@ -9,6 +9,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from tempmail.account_settings import ACCOUNT_SETTINGS_KEY
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
 from tempmail.db.kv import SettingsStore
@@ -17,7 +18,6 @@ from tempmail.errors import ApiError
 from tempmail.passwords import generate_plain, hash_password, sha256_hex
 from tempmail.tokens import Tokens
 
-ACCOUNT_SETTINGS_KEY = "account_settings"
 # RFC 5321 limits, applied even to the admin so a name always fits the column and the wire.
 MAX_LOCAL_PART = 64
 RANDOM_NAME_LENGTH = 10

@@ -15,10 +15,12 @@ from tempmail.api import (
     address,
     admin,
     admin_cleanup,
+    admin_send,
     admin_users,
     oauth2,
     open,
     passkey,
+    send,
     test_mode,
     user,
 )
@@ -73,12 +75,14 @@ def create_app(services: Services) -> FastAPI:
     routers = (
         open.router,
         address.router,
+        send.router,
         user.router,
         passkey.router,
         oauth2.router,
         test_mode.router,
         admin.router,
         admin_users.router,
+        admin_send.router,
         admin_cleanup.router,
     )
     for router in routers:

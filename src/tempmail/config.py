@@ -8,6 +8,7 @@ true/false/1/0; a value that does not parse stops start-up with a message naming
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import tomllib
@@ -23,6 +24,7 @@ from pydantic_settings import (
 )
 
 StrList = Annotated[list[str], NoDecode]
+RESEND_TOKEN_PREFIX = "RESEND_TOKEN_"
 
 
 class ConfigError(Exception):
@@ -154,6 +156,9 @@ class Settings(BaseSettings):
     E2E_TEST_MODE: bool = False
     SMTP_CONFIG: Annotated[dict[str, SmtpRelay], NoDecode] = Field(default_factory=dict)
     RESEND_TOKEN: str = ""
+    # RESEND_TOKEN_<DOMAIN> variables, keyed by <DOMAIN> (`EXAMPLE_COM`); gathered by load_settings.
+    RESEND_TOKENS: dict[str, str] = Field(default_factory=dict)
+    RESEND_API_URL: str = "https://api.resend.com"
     TELEGRAM_BOT_TOKEN: str = ""
 
     @field_validator(
@@ -270,8 +275,16 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from exc
+    resend_tokens = {
+        key.removeprefix(RESEND_TOKEN_PREFIX): str(value)
+        for key, value in {**file_values, **os.environ}.items()
+        if key.startswith(RESEND_TOKEN_PREFIX) and value
+    }
+    file_values = {k: v for k, v in file_values.items() if not k.startswith(RESEND_TOKEN_PREFIX)}
     try:
         settings = Settings(**file_values)
+        if resend_tokens:
+            settings = settings.model_copy(update={"RESEND_TOKENS": resend_tokens})
         if overrides:
             settings = settings.model_copy(update=overrides)
         settings.http_host_port  # noqa: B018 - validated here so a bad value stops start-up

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from tempmail.account_settings import AccountSettingsService
 from tempmail.addresses import AddressService
 from tempmail.cleanup import CleanupService
 from tempmail.config import Settings
@@ -25,6 +26,7 @@ from tempmail.mail.pipeline import Pipeline
 from tempmail.mail.send import Sender
 from tempmail.oauth2 import OAuth2Service
 from tempmail.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
+from tempmail.sending import SendService
 from tempmail.tokens import Tokens
 from tempmail.users import VERIFY_CODE_PREFIX, UserService
 
@@ -43,6 +45,8 @@ class Services:
     senders: SenderStore
     user_store: UserStore
     sender: Sender
+    accounts: AccountSettingsService
+    sending: SendService
     tokens: Tokens
     address_service: AddressService
     users: UserService
@@ -73,6 +77,9 @@ class Services:
         addresses = AddressStore(db.engine)
         user_store = UserStore(db.engine)
         sender = Sender(settings)
+        accounts = AccountSettingsService(kv)
+        sendbox = SendboxStore(db.engine)
+        senders = SenderStore(db.engine)
         users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
         return cls(
             settings=settings,
@@ -80,8 +87,10 @@ class Services:
             kv=kv,
             mails=mails,
             addresses=addresses,
-            sendbox=SendboxStore(db.engine),
-            senders=SenderStore(db.engine),
+            sendbox=sendbox,
+            senders=senders,
+            accounts=accounts,
+            sending=SendService(settings, sender, senders, sendbox, addresses, mails, accounts),
             user_store=user_store,
             sender=sender,
             tokens=tokens,

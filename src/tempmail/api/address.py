@@ -110,12 +110,12 @@ async def address_change_password(
 
 @router.get("/settings")
 async def settings(
-    claim: Annotated[AddressClaim, Depends(signed_address)], services: ServicesDep
+    claim: Annotated[AddressClaim, Depends(signed_address)], request: Request, services: ServicesDep
 ) -> dict[str, Any]:
     if not await services.addresses.is_live(claim.address_id, claim.address):
         raise ApiError(400, "Invalid address")
     await services.addresses.touch(claim.address_id)
-    balance = await services.senders.balance(claim.address)
+    balance = await services.sending.balance(claim.address, role_of(request, services))
     return {"address": claim.address, "send_balance": balance}
 
 

@@ -56,7 +56,7 @@ async def open_settings(request: Request, services: ServicesDep) -> dict[str, An
         "cfTurnstileSiteKey": "",
         "enableWebhook": cfg.ENABLE_WEBHOOK,
         "isS3Enabled": False,
-        "enableSendMail": bool(cfg.SMTP_CONFIG or cfg.RESEND_TOKEN),
+        "enableSendMail": bool(cfg.SMTP_CONFIG or cfg.RESEND_TOKEN or cfg.RESEND_TOKENS),
         "version": __version__,
         "showGithub": True,
         "showGithubForUser": True,

@@ -17,7 +17,7 @@ from email.policy import default as default_policy
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from tempmail.addresses import ACCOUNT_SETTINGS_KEY
+from tempmail.account_settings import ACCOUNT_SETTINGS_KEY
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.kv import SettingsStore

@@ -14,6 +14,7 @@ from email.utils import formatdate, make_msgid
 from html import unescape
 
 import aiosmtplib
+import httpx
 import nh3
 
 from tempmail.config import Settings, SmtpRelay
@@ -52,7 +53,7 @@ def _single_line(value: str, what: str) -> str:
     return value
 
 
-def _address(addr: str, name: str, what: str) -> Address:
+def mailbox(addr: str, name: str, what: str) -> Address:
     _single_line(name, what)
     local, at, domain = _single_line(addr, what).strip().rpartition("@")
     if not at or not local or not domain or " " in addr.strip():
@@ -73,8 +74,8 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
     if not mail.to:
         raise InvalidMail("Invalid recipient address")
     message = EmailMessage()
-    message["From"] = _address(mail.from_address, mail.from_name, "sender address")
-    message["To"] = [_address(to, mail.to_name, "recipient address") for to in mail.to]
+    message["From"] = mailbox(mail.from_address, mail.from_name, "sender address")
+    message["To"] = [mailbox(to, mail.to_name, "recipient address") for to in mail.to]
     message["Subject"] = _single_line(mail.subject, "Subject")
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=domain_of(mail.from_address))
@@ -101,6 +102,14 @@ class Sender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def resend_token_for(self, sender: str) -> str:
+        """RESEND_TOKEN_<DOMAIN> (dots as underscores, upper-case) wins over RESEND_TOKEN."""
+        key = domain_of(sender).replace(".", "_").replace("-", "_").upper()
+        return self.settings.RESEND_TOKENS.get(key) or self.settings.RESEND_TOKEN
+
+    def can_send_from(self, sender: str) -> bool:
+        return bool(self.resend_token_for(sender) or self.relay_for(sender))
+
     def relay_for(self, sender: str) -> SmtpRelay | None:
         """The relay of the sender's domain, or of its nearest parent domain that has one."""
         labels = domain_of(sender).split(".")
@@ -111,11 +120,42 @@ class Sender:
         return None
 
     async def send(self, message: EmailMessage) -> None:
-        """Hand the message to the relay; return only once it accepted it."""
+        """Hand the message to Resend or the SMTP relay; return only once it was accepted."""
         sender = message["From"].addresses[0].addr_spec
+        token = self.resend_token_for(sender)
+        if token:
+            await self._send_with_resend(message, token)
+            return
         relay = self.relay_for(sender)
         if relay is None:
-            raise SendFailed(f"No outbound relay is configured for {domain_of(sender)}")
+            raise SendFailed(f"Please enable resend or smtp for this domain ({domain_of(sender)})")
+        await self._send_with_smtp(message, relay)
+
+    async def _send_with_resend(self, message: EmailMessage, token: str) -> None:
+        """Resend's HTTP API (POST /emails) with the bodies and threading headers of `message`."""
+        payload: dict[str, object] = {
+            "from": str(message["From"]),
+            "to": [address.addr_spec for address in message["To"].addresses],
+            "subject": str(message["Subject"]),
+        }
+        for subtype in ("plain", "html"):
+            part = message.get_body((subtype,))
+            if part is not None and part.get_content_type() == f"text/{subtype}":
+                payload["text" if subtype == "plain" else "html"] = part.get_content()
+        threading = {name: str(message[name]) for name in ("In-Reply-To", "References") if message[name]}
+        if threading:
+            payload["headers"] = threading
+        url = self.settings.RESEND_API_URL.rstrip("/") + "/emails"
+        try:
+            async with httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS) as client:
+                response = await client.post(url, json=payload, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"Resend could not be reached: {exc}") from exc
+        if response.status_code >= 300:
+            raise SendFailed(f"Resend refused the mail ({response.status_code}): {response.text[:200]}")
+
+    async def _send_with_smtp(self, message: EmailMessage, relay: SmtpRelay) -> None:
+        sender = message["From"].addresses[0].addr_spec
         credentials = relay.credentials
         try:
             await aiosmtplib.send(

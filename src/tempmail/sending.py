@@ -1,0 +1,199 @@
+"""Sending from an address (API.md §7): the checks, the balance, the quota and the sent box.
+
+The checks run in the reference's order, so a client sees the same first error. The balance is
+reserved atomically before the relay is asked and given back if the relay refuses, so it is
+charged only for mail that was accepted, and two parallel sends can never spend one unit twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tempmail.account_settings import AccountSettings, AccountSettingsService
+from tempmail.config import Settings
+from tempmail.db.addresses import AddressStore
+from tempmail.db.mails import MailStore, raw_bytes
+from tempmail.db.sendbox import SendboxStore
+from tempmail.db.senders import SenderStore
+from tempmail.db.tables import utcnow
+from tempmail.domains import receives_mail_for
+from tempmail.mail.pipeline import header_of
+from tempmail.mail.send import (
+    InvalidMail,
+    OutgoingMail,
+    Sender,
+    SendFailed,
+    build_message,
+    domain_of,
+    mailbox,
+)
+
+NO_LIMIT_BALANCE = 99999
+MAX_SUBJECT = 998
+MAX_CONTENT = 5 * 1024 * 1024
+
+
+class SendError(Exception):
+    """A send refused, with the reason text of the contract (`No balance`, ...)."""
+
+
+class SendRequest(BaseModel):
+    """The body of every send call; `reply_mail_id` (ours) names an inbox mail being answered."""
+
+    from_name: str = Field(default="", max_length=256)
+    to_mail: str = Field(default="", max_length=320)
+    to_name: str = Field(default="", max_length=256)
+    subject: str = Field(default="", max_length=MAX_SUBJECT)
+    content: str = Field(default="", max_length=MAX_CONTENT)
+    is_html: bool = False
+    reply_mail_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """Who sends: the address, and whether its balance is checked."""
+
+    address: str
+    charged: bool
+    address_id: int | None = None
+
+
+class SendService:
+    def __init__(
+        self,
+        settings: Settings,
+        sender: Sender,
+        senders: SenderStore,
+        sendbox: SendboxStore,
+        addresses: AddressStore,
+        mails: MailStore,
+        accounts: AccountSettingsService,
+    ) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.senders = senders
+        self.sendbox = sendbox
+        self.addresses = addresses
+        self.mails = mails
+        self.accounts = accounts
+
+    def unlimited(self, address: str, role: str | None, account: AccountSettings) -> bool:
+        return (
+            bool(role and role in self.settings.NO_LIMIT_SEND_ROLE)
+            or address in account.noLimitSendAddressList
+        )
+
+    async def balance(self, address: str, role: str | None) -> int:
+        """What `/api/settings` reports; the default balance is granted on first look."""
+        if self.unlimited(address, role, await self.accounts.get()):
+            return NO_LIMIT_BALANCE
+        if self.settings.DEFAULT_SEND_BALANCE > 0:
+            await self.senders.grant_default(address, self.settings.DEFAULT_SEND_BALANCE)
+        return await self.senders.balance(address)
+
+    async def send_as_address(
+        self, address: str, address_id: int, role: str | None, request: SendRequest
+    ) -> None:
+        account = await self.accounts.get()
+        if not receives_mail_for(self.settings, domain_of(address)):
+            raise SendError("Invalid domain")
+        charged = not self.unlimited(address, role, account)
+        if charged and await self.balance(address, role) <= 0:
+            raise SendError("No balance")
+        await self._send(Sending(address, charged, address_id), request, account)
+
+    async def send_as_admin(self, from_mail: str, request: SendRequest) -> None:
+        address = from_mail.strip().lower()
+        if not receives_mail_for(self.settings, domain_of(address)) or "@" not in address:
+            raise SendError("Invalid domain")
+        await self._send(Sending(address, charged=False), request, await self.accounts.get())
+
+    async def _send(self, sending: Sending, request: SendRequest, account: AccountSettings) -> None:
+        to_mail = request.to_mail.strip()
+        try:
+            mailbox(to_mail, "", "recipient address")
+        except InvalidMail:
+            raise SendError("Invalid recipient address") from None
+        if any(blocked and blocked in to_mail.lower() for blocked in account.sendBlockList):
+            raise SendError("Address is blocked")
+        if not request.subject.strip():
+            raise SendError("Subject is empty")
+        if not request.content.strip():
+            raise SendError("Content is empty")
+        message = build_message_for(sending.address, to_mail, request, await self._thread(sending, request))
+        await self._check_quota(account)
+        if not self.sender.can_send_from(sending.address):
+            raise SendError(f"Please enable resend or smtp for this domain ({domain_of(sending.address)})")
+        if sending.charged and not await self.senders.reserve(sending.address):
+            raise SendError("No balance")
+        try:
+            await self.sender.send(message)
+        except SendFailed as exc:
+            if sending.charged:
+                await self.senders.refund(sending.address)
+            raise SendError(str(exc)) from None
+        record = {
+            "version": "v2",
+            "from_name": request.from_name,
+            "from_mail": sending.address,
+            "to_mail": to_mail,
+            "to_name": request.to_name,
+            "subject": request.subject,
+            "content": request.content,
+            "is_html": request.is_html,
+            "message_id": str(message["Message-ID"]),
+        }
+        await self.sendbox.add(sending.address, json.dumps(record, ensure_ascii=False))
+        if sending.address_id is not None:
+            await self.addresses.touch(sending.address_id)
+
+    async def _thread(self, sending: Sending, request: SendRequest) -> tuple[str, list[str]]:
+        """In-Reply-To and References of a reply to a mail of the sender's own inbox."""
+        if request.reply_mail_id is None:
+            return "", []
+        row = await self.mails.get(request.reply_mail_id, owner=sending.address)
+        if row is None:
+            raise SendError("Mail to reply to not found")
+        raw = raw_bytes(row)
+        parent = header_of(raw, "Message-ID")
+        if not parent:
+            return "", []
+        return parent, [*header_of(raw, "References").split(), parent]
+
+    async def _check_quota(self, account: AccountSettings) -> None:
+        limits = account.sendMailLimitConfig
+        now = utcnow()
+        windows = [
+            (limits.dailyLimit, datetime(now.year, now.month, now.day), "Daily send limit reached"),
+            (limits.monthlyLimit, datetime(now.year, now.month, 1), "Monthly send limit reached"),
+        ]
+        for limit, since, reason in windows:
+            if limit and await self.sendbox.count_since(since) >= limit:
+                raise SendError(reason)
+
+
+def build_message_for(
+    from_address: str, to_mail: str, request: SendRequest, thread: tuple[str, list[str]]
+) -> Any:
+    """The EmailMessage of a send request; a header that would break the mail is a SendError."""
+    try:
+        return build_message(
+            OutgoingMail(
+                from_address=from_address,
+                from_name=request.from_name,
+                to=[to_mail],
+                to_name=request.to_name,
+                subject=request.subject,
+                text="" if request.is_html else request.content,
+                html=request.content if request.is_html else "",
+                in_reply_to=thread[0],
+                references=thread[1],
+            )
+        )
+    except InvalidMail as exc:
+        raise SendError(str(exc)) from None
