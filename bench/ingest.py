@@ -2,6 +2,11 @@
 
     python bench/ingest.py --db sqlite -n 2000 -c 8
     python bench/ingest.py --db postgresql -n 2000 -c 8 --env ENABLE_MAIL_GZIP=true
+    python bench/ingest.py --db sqlite -n 2000 -c 8 --all-stages
+
+`--all-stages` switches every receive stage on: sender blacklist, SPF/DKIM/DMARC (mails are
+DKIM-signed; a loopback DNS server holds the zones), attachment stripping, compression,
+forwarding and auto-reply through a loopback relay, and a webhook to a loopback receiver.
 
 Prints figures; never passes or fails.
 """
@@ -10,13 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
+import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import aiosmtplib
+import dkim
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.fakes.dns_server import DnsServer
+from tests.fakes.http_receiver import HttpReceiver
+from tests.fakes.smtp_sink import SmtpSink
 
 from _common import Server, describe_latencies, server_arguments, start_server
 
@@ -25,6 +40,69 @@ PARAGRAPH = (
     "not ask for this code, you can ignore this message. This is an automated message, please do not "
     "reply to it. "
 )
+
+
+def dkim_signer() -> tuple[Callable[[bytes], bytes], dict[tuple[str, str], list[str]]]:
+    """A DKIM signing function for service.example and the DNS zones that make it verify."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = base64.b64encode(
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).decode()
+    record = f"v=DKIM1; k=rsa; p={public}"
+    zones = {
+        ("service.example", "TXT"): ['"v=spf1 ip4:127.0.0.1 -all"'],
+        ("bench._domainkey.service.example", "TXT"): [
+            " ".join(f'"{record[i : i + 200]}"' for i in range(0, len(record), 200))
+        ],
+        ("_dmarc.service.example", "TXT"): ['"v=DMARC1; p=reject"'],
+    }
+
+    def sign(raw: bytes) -> bytes:
+        return (
+            bytes(dkim.sign(raw, b"bench", b"service.example", pem, include_headers=[b"from", b"subject"]))
+            + raw
+        )
+
+    return sign, zones
+
+
+@contextlib.contextmanager
+def every_stage() -> Iterator[tuple[dict[str, str], Callable[[bytes], bytes], str]]:
+    """Outside world for `--all-stages`: DNS, a relay and a webhook receiver on loopback.
+    Yields the server settings, the DKIM signer and the webhook URL."""
+    sign, zones = dkim_signer()
+    with DnsServer(zones) as dns_server, SmtpSink() as relay, HttpReceiver() as receiver:
+        env = {
+            "ENABLE_CHECK_JUNK_MAIL": "true",
+            "DNS_RESOLVER": dns_server.address,
+            "BLACK_LIST": "spammer.example",
+            "REMOVE_EXCEED_SIZE_ATTACHMENT": "true",
+            "ENABLE_MAIL_GZIP": "true",
+            "FORWARD_ADDRESS_LIST": "archive@else.example",
+            "SMTP_CONFIG": json.dumps({"test.example": {"host": "127.0.0.1", "port": relay.port}}),
+            "ENABLE_AUTO_REPLY": "true",
+            "ENABLE_WEBHOOK": "true",
+        }
+        yield env, sign, f"{receiver.url}/hook"
+
+
+def configure_every_stage(server: Server, created: list[dict[str, str]], webhook_url: str) -> None:
+    """The settings kept in the database: an auto-reply per address and the mail webhook."""
+    for address in created:
+        server.with_jwt(
+            "POST",
+            "/api/auto_reply",
+            address["jwt"],
+            json={"auto_reply": {"subject": "Away", "message": "Back soon.", "enabled": True}},
+        )
+    server.admin("POST", "/admin/mail_webhook/settings", json={"enabled": True, "url": webhook_url})
 
 
 def message(to: str, n: int) -> bytes:
@@ -63,12 +141,24 @@ async def wait_visible(server: Server, jwts: list[str], expected: int) -> None:
             await asyncio.sleep(0.05)
 
 
-async def run(server: Server, n: int, concurrency: int, address_count: int, extra: str) -> None:
+async def run(
+    server: Server,
+    n: int,
+    concurrency: int,
+    address_count: int,
+    extra: str,
+    sign: Callable[[bytes], bytes] | None = None,
+    webhook_url: str = "",
+) -> None:
     created = [server.new_address() for _ in range(address_count)]
+    if webhook_url:
+        configure_every_stage(server, created, webhook_url)
     mails = [
         (created[i % address_count]["address"], message(created[i % address_count]["address"], i))
         for i in range(n)
     ]
+    if sign is not None:
+        mails = [(to, sign(raw)) for to, raw in mails]
     shares = [mails[i::concurrency] for i in range(concurrency)]
     latencies: list[float] = []
     started = time.perf_counter()
@@ -94,13 +184,20 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000, help="mails to send")
     parser.add_argument("-c", type=int, default=8, help="parallel SMTP sessions")
     parser.add_argument("--addresses", type=int, default=10, help="recipient addresses")
+    parser.add_argument("--all-stages", action="store_true", help="every receive stage on (see above)")
     server_arguments(parser)
     args = parser.parse_args()
-    server = start_server(args)
-    try:
-        asyncio.run(run(server, args.n, args.c, args.addresses, " ".join(args.env)))
-    finally:
-        server.close()
+    with contextlib.ExitStack() as outside:
+        sign, webhook_url, extra = None, "", " ".join(args.env)
+        if args.all_stages:
+            env, sign, webhook_url = outside.enter_context(every_stage())
+            args.env += [f"{key}={value}" for key, value in env.items()]
+            extra = "every stage on"
+        server = start_server(args)
+        try:
+            asyncio.run(run(server, args.n, args.c, args.addresses, extra, sign, webhook_url))
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":

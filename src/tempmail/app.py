@@ -13,10 +13,12 @@ from starlette.responses import PlainTextResponse, Response
 from tempmail import __version__
 from tempmail.api import (
     address,
+    address_extras,
     admin,
     admin_cleanup,
     admin_send,
     admin_users,
+    admin_webhooks,
     oauth2,
     open,
     passkey,
@@ -75,6 +77,7 @@ def create_app(services: Services) -> FastAPI:
     routers = (
         open.router,
         address.router,
+        address_extras.router,
         send.router,
         user.router,
         passkey.router,
@@ -82,6 +85,7 @@ def create_app(services: Services) -> FastAPI:
         test_mode.router,
         admin.router,
         admin_users.router,
+        admin_webhooks.router,
         admin_send.router,
         admin_cleanup.router,
     )

@@ -21,6 +21,7 @@ from tempmail.jobs import Scheduler, server_jobs
 from tempmail.mail.smtp import InboundServer
 from tempmail.services import Services
 
+AFTER_STORE_DRAIN_SECONDS = 10.0
 log = logging.getLogger("tempmail")
 
 
@@ -58,6 +59,8 @@ async def serve(settings: Settings) -> None:
     async with contextlib.AsyncExitStack() as running:
         services = await Services.start(settings)
         running.push_async_callback(services.close)
+        # Runs after SMTP has drained (exit callbacks run last-in first-out), before the DB closes.
+        running.push_async_callback(services.after_store.drain, AFTER_STORE_DRAIN_SECONDS)
         smtp = InboundServer(settings, services.pipeline)
         http_host, http_port = settings.http_host_port
         config = uvicorn.Config(

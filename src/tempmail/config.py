@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     MAX_MESSAGE_SIZE: int = Field(default=26_214_400, gt=0)
     TRUSTED_PROXIES: StrList = Field(default_factory=list)
     LOG_LEVEL: str = "info"
+    # Ours: the DNS server SPF/DKIM/DMARC checks ask (`HOST[:PORT]`); the system's when empty.
+    DNS_RESOLVER: str = ""
 
     # Carried over from cloudflare_temp_email
     DOMAINS: StrList = Field(default_factory=lambda: ["localhost"])

@@ -12,23 +12,27 @@ from dataclasses import dataclass
 
 from tempmail.account_settings import AccountSettingsService
 from tempmail.addresses import AddressService
+from tempmail.autoreply import AutoReplyService
 from tempmail.cleanup import CleanupService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
+from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.cleanup import CleanupStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
-from tempmail.db.mails import MailStore
+from tempmail.db.mails import MailStore, raw_bytes
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.users import UserStore
-from tempmail.mail.pipeline import Pipeline
+from tempmail.mail.after_store import AfterStoreSteps, Forwarder
+from tempmail.mail.pipeline import Pipeline, StoredMail
 from tempmail.mail.send import Sender
 from tempmail.oauth2 import OAuth2Service
 from tempmail.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
 from tempmail.sending import SendService
 from tempmail.tokens import Tokens
 from tempmail.users import VERIFY_CODE_PREFIX, UserService
+from tempmail.webhooks import WebhookService
 
 JWT_SECRET_KEY = "jwt_secret"
 GENERATED_ADMIN_PASSWORD_KEY = "generated_admin_password"
@@ -53,6 +57,9 @@ class Services:
     passkeys: PasskeyService
     oauth2: OAuth2Service
     pipeline: Pipeline
+    after_store: AfterStoreSteps
+    auto_reply: AutoReplyService
+    webhooks: WebhookService
     cleanup: CleanupService
     admin_passwords: list[str]
     generated_admin_password: str | None
@@ -80,6 +87,11 @@ class Services:
         accounts = AccountSettingsService(kv)
         sendbox = SendboxStore(db.engine)
         senders = SenderStore(db.engine)
+        auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
+        webhooks = WebhookService(settings, kv)
+        after_store = AfterStoreSteps(Forwarder(settings, sender, accounts), webhooks, auto_reply)
+        pipeline = Pipeline(settings, mails, addresses, kv)
+        pipeline.after_store = after_store
         users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
         return cls(
             settings=settings,
@@ -98,11 +110,24 @@ class Services:
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
             oauth2=OAuth2Service(kv, users),
-            pipeline=Pipeline(settings, mails, addresses, kv),
+            pipeline=pipeline,
+            after_store=after_store,
+            auto_reply=auto_reply,
+            webhooks=webhooks,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,
         )
+
+    async def sample_mail(self, address: str | None) -> StoredMail:
+        """The newest stored mail (of `address`), for webhook tests; a made-up one if none."""
+        page = await self.mails.page(1, 0, owner=address)
+        if page.results:
+            row = page.results[0]
+            return StoredMail(int(row.id), str(row.address), str(row.source or ""), raw_bytes(row))
+        to = address or f"test@{self.settings.DOMAINS[0] if self.settings.DOMAINS else 'localhost'}"
+        raw = f"From: sender@example.com\r\nTo: {to}\r\nSubject: Webhook test\r\n\r\nThis is a test mail.\r\n"
+        return StoredMail(0, to, "sender@example.com", raw.encode())
 
     async def purge_expired(self) -> None:
         """Drop verification codes and passkey challenges nobody used before they expired."""

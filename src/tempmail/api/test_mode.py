@@ -67,7 +67,7 @@ async def receive_mail(body: ReceiveMailBody, services: ServicesDep) -> dict[str
         raise ApiError(400, "to and raw are required")
     mail = InboundMail(body.from_, [body.to], body.raw.encode("utf-8"))
     try:
-        result = await services.pipeline.receive(mail)
+        result = await services.pipeline.receive(mail, wait_after_store=True)
     except StoreFailed:
         raise ApiError(503, "Temporary storage failure, please retry later") from None
     answer: dict[str, Any] = {

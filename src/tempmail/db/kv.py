@@ -106,6 +106,30 @@ class SettingsStore:
         async with self.engine.begin() as conn:
             return (await conn.execute(statement)).rowcount > 0
 
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        """Take `key` for `ttl_seconds` unless someone holds it: True for exactly one caller
+        (once-a-day rules that several nodes must agree on)."""
+        encoded = json.dumps({"value": True, "expires": time.time() + ttl_seconds})
+        statement = self._insert(settings).values(key=key, value=encoded)
+        async with self.engine.begin() as conn:
+            inserted = await conn.execute(statement.on_conflict_do_nothing(index_elements=[settings.c.key]))
+        if inserted.rowcount > 0:
+            return True
+        current = await self.get_expiring(key)
+        if current is not None:
+            return False
+        async with self.engine.connect() as conn:
+            stored = await conn.scalar(select(settings.c.value).where(settings.c.key == key))
+        if stored is None:
+            return await self.claim(key, ttl_seconds)
+        takeover = (
+            update(settings)
+            .where(settings.c.key == key, settings.c.value == stored)
+            .values(value=encoded, updated_at=utcnow())
+        )
+        async with self.engine.begin() as conn:
+            return (await conn.execute(takeover)).rowcount > 0
+
     async def purge_expired(self, prefix: str) -> int:
         """Remove expired short-lived values under `prefix`."""
         query = select(settings.c.key, settings.c.value).where(settings.c.key.startswith(prefix))

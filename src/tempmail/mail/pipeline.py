@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +25,7 @@ from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore, NewMail
 from tempmail.domains import receives_mail_for
 from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
+from tempmail.mail.junk import AuthChecker, AuthResults
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class InboundMail:
     recipients: Sequence[str]
     raw: bytes
     peer_ip: str | None = None
+    helo: str = ""
 
 
 @dataclass(slots=True)
@@ -46,7 +49,7 @@ class Delivery:
 
     recipient: str
     raw: bytes
-    rejected: str | None = None
+    auth: AuthResults | None = None
 
 
 @dataclass(slots=True)
@@ -55,6 +58,32 @@ class ReceiveResult:
     rejected: dict[str, str] = field(default_factory=dict)
     forwarded_to: list[str] = field(default_factory=list)
     reply_called: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMail:
+    """One committed copy, as the steps after storing (forward, webhooks, auto-reply) see it."""
+
+    id: int
+    address: str
+    mail_from: str
+    raw: bytes
+
+
+@dataclass(slots=True)
+class AfterStoreReport:
+    forwarded_to: list[str] = field(default_factory=list)
+    replied: bool = False
+
+
+class AfterStore(Protocol):
+    """What follows a commit: forward, webhooks, auto-reply (see `tempmail.mail.after_store`)."""
+
+    def schedule(self, mails: list[StoredMail]) -> None:
+        """Run in the background: it must never delay the SMTP answer."""
+
+    async def run(self, mails: list[StoredMail]) -> AfterStoreReport:
+        """Run now and report (the test route shows what happened)."""
 
 
 class StoreFailed(Exception):
@@ -90,19 +119,27 @@ class Pipeline:
         self.mails = mails
         self.addresses = addresses
         self.kv = kv
+        self.auth = AuthChecker(settings)
+        self.after_store: AfterStore | None = None
         self.stages: list[Stage] = [
             self._our_domain,
             self._blocked_sender,
+            self._junk,
             self._unknown_address,
             self._remove_attachments,
         ]
 
-    async def receive(self, mail: InboundMail) -> ReceiveResult:
-        """Run every stage for every recipient; raise StoreFailed if the commit fails."""
+    async def receive(self, mail: InboundMail, wait_after_store: bool = False) -> ReceiveResult:
+        """Run every stage for every recipient; raise StoreFailed if the commit fails.
+
+        What follows the commit runs in the background, or, with `wait_after_store`, before
+        returning, with its outcome in the result.
+        """
         result = ReceiveResult()
         accepted: list[Delivery] = []
+        auth = await self._authenticate(mail)
         for recipient in mail.recipients:
-            delivery = Delivery(recipient.lower(), mail.raw)
+            delivery = Delivery(recipient.lower(), mail.raw, auth)
             for stage in self.stages:
                 reason = await stage(mail, delivery)
                 if reason is not None:
@@ -112,6 +149,15 @@ class Pipeline:
                 accepted.append(delivery)
         if accepted:
             result.stored_ids = await self._store(mail, accepted)
+            stored = [
+                StoredMail(mail_id, d.recipient, mail.mail_from, d.raw)
+                for mail_id, d in zip(result.stored_ids, accepted, strict=True)
+            ]
+            if self.after_store is not None and wait_after_store:
+                report = await self.after_store.run(stored)
+                result.forwarded_to, result.reply_called = report.forwarded_to, report.replied
+            elif self.after_store is not None:
+                self.after_store.schedule(stored)
         return result
 
     async def _store(self, mail: InboundMail, deliveries: list[Delivery]) -> list[int]:
@@ -145,6 +191,24 @@ class Pipeline:
             return None
         senders = f"{mail.mail_from}\n{header_of(mail.raw, 'From')}".lower()
         return "Sender is blocked" if any(n in senders for n in needles) else None
+
+    async def _authenticate(self, mail: InboundMail) -> AuthResults | None:
+        """SPF, DKIM and DMARC once per mail (not per recipient), when junk checks are on."""
+        if not self.settings.ENABLE_CHECK_JUNK_MAIL:
+            return None
+        return await self.auth.check(
+            mail.raw, mail.mail_from, mail.peer_ip, mail.helo, header_of(mail.raw, "From")
+        )
+
+    async def _junk(self, mail: InboundMail, delivery: Delivery) -> str | None:
+        """Reject junk; record what was verified in our own Authentication-Results header."""
+        if delivery.auth is None:
+            return None
+        if self.auth.is_junk(delivery.auth):
+            checks = ", ".join(f"{c}={delivery.auth.result(c)}" for c in ("spf", "dkim", "dmarc"))
+            return f"Mail is junk ({checks})"
+        delivery.raw = f"{delivery.auth.header}\r\n".encode() + delivery.raw
+        return None
 
     async def _unknown_address(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """With `blockReceiveUnknowAddressEmail` on, refuse mail for addresses never created."""

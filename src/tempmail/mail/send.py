@@ -45,6 +45,7 @@ class OutgoingMail:
     to_name: str = ""
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _single_line(value: str, what: str) -> str:
@@ -82,6 +83,8 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
     if mail.in_reply_to:
         message["In-Reply-To"] = _single_line(mail.in_reply_to, "In-Reply-To")
         message["References"] = " ".join(_single_line(ref, "References") for ref in mail.references)
+    for name, value in mail.headers.items():
+        message[name] = _single_line(value, name)
     if mail.html:
         message.set_content(mail.text or _text_of_html(mail.html))
         message.add_alternative(mail.html, subtype="html")
@@ -154,12 +157,31 @@ class Sender:
         if response.status_code >= 300:
             raise SendFailed(f"Resend refused the mail ({response.status_code}): {response.text[:200]}")
 
-    async def _send_with_smtp(self, message: EmailMessage, relay: SmtpRelay) -> None:
-        sender = message["From"].addresses[0].addr_spec
+    async def send_raw(self, raw: bytes, mail_from: str, recipients: list[str]) -> None:
+        """Pass a received message on unchanged (forwarding): only an SMTP relay can carry the
+        exact bytes, so the relay of `mail_from`'s domain is required."""
+        relay = self.relay_for(mail_from)
+        if relay is None:
+            raise SendFailed(f"Forwarding needs an SMTP relay for {domain_of(mail_from)} in SMTP_CONFIG")
+        await self._send_with_smtp(raw, relay, mail_from, recipients)
+
+    async def _send_with_smtp(
+        self,
+        message: EmailMessage | bytes,
+        relay: SmtpRelay,
+        mail_from: str | None = None,
+        recipients: list[str] | None = None,
+    ) -> None:
+        if isinstance(message, EmailMessage):
+            sender = message["From"].addresses[0].addr_spec
+        else:
+            sender = mail_from or ""
         credentials = relay.credentials
         try:
             await aiosmtplib.send(
                 message,
+                sender=mail_from,
+                recipients=recipients,
                 hostname=relay.host,
                 port=relay.port,
                 use_tls=relay.secure,

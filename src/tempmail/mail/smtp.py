@@ -50,6 +50,7 @@ class InboundHandler:
             recipients=list(envelope.rcpt_tos),
             raw=content if isinstance(content, bytes) else content.encode("utf-8"),
             peer_ip=session.peer[0] if isinstance(session.peer, tuple) else None,
+            helo=session.host_name or "",
         )
         # Shield the delivery: a client hanging up mid-commit must not cancel it, and shutdown
         # waits for these tasks before closing the database.
@@ -60,6 +61,11 @@ class InboundHandler:
             result = await asyncio.shield(task)
         except StoreFailed:
             return "451 4.3.0 Temporary storage failure, please retry later"
+        except Exception:
+            # A bug in a stage must not turn into a permanent 5xx: the sender keeps the mail
+            # and retries, and the failure is in our log.
+            log.exception("receiving a mail from %s failed", mail.mail_from)
+            return "451 4.3.0 Temporary failure, please retry later"
         if not result.stored_ids and result.rejected:
             return f"550 5.7.1 {next(iter(result.rejected.values()))}"
         return "250 OK"

@@ -7,14 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from tempmail.db.mails import mail_row, raw_bytes
+from tempmail.mail.codes import extract
 from tempmail.mail.parse import parse_mail
 
 
 def parsed_row(row: Any) -> dict[str, Any]:
-    """The row without `raw`, plus sender, subject, text, html and the attachment list."""
+    """The row without `raw`, plus sender, subject, text, html, the attachment list, and the
+    likely verification code or link (`ai_extract`, found locally)."""
     shown = mail_row(row)
     shown.pop("raw")
-    shown.update(parse_mail(raw_bytes(row)).api_fields())
+    parsed = parse_mail(raw_bytes(row))
+    shown.update(parsed.api_fields())
+    found = extract(parsed.subject, parsed.text, parsed.html)
+    shown["ai_extract"] = {"type": found.type, "result": found.result, "result_text": found.result_text}
     return shown
 
 

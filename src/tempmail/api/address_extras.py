@@ -1,0 +1,50 @@
+"""`/api/auto_reply` and `/api/webhook/*`: what an address does with the mail it receives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from tempmail.api.auth import AddressDep
+from tempmail.api.common import ServicesDep
+from tempmail.autoreply import AutoReplySettings
+from tempmail.webhooks import WebhookSettings
+
+router = APIRouter(prefix="/api", tags=["address settings"])
+
+
+class AutoReplyBody(BaseModel):
+    auto_reply: AutoReplySettings
+
+
+@router.get("/auto_reply")
+async def auto_reply(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
+    return await services.auto_reply.get(claim.address)
+
+
+@router.post("/auto_reply")
+async def save_auto_reply(body: AutoReplyBody, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
+    await services.auto_reply.save(claim.address, body.auto_reply)
+    return {"success": True}
+
+
+@router.get("/webhook/settings")
+async def webhook_settings(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
+    return (await services.webhooks.address_setting(claim.address)).model_dump()
+
+
+@router.post("/webhook/settings")
+async def save_webhook_settings(
+    body: WebhookSettings, claim: AddressDep, services: ServicesDep
+) -> dict[str, Any]:
+    await services.webhooks.save_address_setting(claim.address, body)
+    return {"success": True}
+
+
+@router.post("/webhook/test")
+async def test_webhook(body: WebhookSettings, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
+    mail = await services.sample_mail(claim.address)
+    await services.webhooks.test_address(claim.address, body, mail)
+    return {"success": True}

@@ -1,0 +1,42 @@
+"""`/admin/webhook/settings` (who may have webhooks) and `/admin/mail_webhook/*` (one webhook
+for every mail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from tempmail.api.auth import require_admin
+from tempmail.api.common import ServicesDep
+from tempmail.webhooks import AllowList, WebhookSettings
+
+router = APIRouter(prefix="/admin", tags=["admin webhooks"], dependencies=[Depends(require_admin)])
+
+
+@router.get("/webhook/settings")
+async def allow_list(services: ServicesDep) -> dict[str, Any]:
+    return (await services.webhooks.allow_list()).model_dump()
+
+
+@router.post("/webhook/settings")
+async def save_allow_list(body: AllowList, services: ServicesDep) -> dict[str, Any]:
+    await services.webhooks.save_allow_list(body)
+    return {"success": True}
+
+
+@router.get("/mail_webhook/settings")
+async def mail_webhook(services: ServicesDep) -> dict[str, Any]:
+    return (await services.webhooks.mail_setting()).model_dump()
+
+
+@router.post("/mail_webhook/settings")
+async def save_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dict[str, Any]:
+    await services.webhooks.save_mail_setting(body)
+    return {"success": True}
+
+
+@router.post("/mail_webhook/test")
+async def test_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dict[str, Any]:
+    await services.webhooks.test(body, await services.sample_mail(None))
+    return {"success": True}

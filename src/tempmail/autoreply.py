@@ -1,0 +1,124 @@
+"""Auto-reply (API.md §8): an address answers its senders with a fixed message.
+
+Never to bounces, auto-replies or mailing lists (RFC 3834), and at most once per sender per
+day, so two auto-responders can never talk to each other forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from tempmail.db.auto_reply import AutoReplyStore
+from tempmail.db.kv import SettingsStore
+from tempmail.errors import ApiError
+from tempmail.mail.pipeline import StoredMail, header_of
+from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+
+log = logging.getLogger(__name__)
+
+MAX_FIELD = 255
+ONCE_PER_SECONDS = 86400
+REPLIED_PREFIX = "auto_replied:"
+_AUTOMATED_LOCAL_PARTS = re.compile(
+    r"^(mailer-daemon|postmaster|owner-.*|.*-request|no-?reply|bounces?)$", re.I
+)
+
+
+class AutoReplySettings(BaseModel):
+    subject: str = ""
+    message: str = ""
+    source_prefix: str = ""
+    name: str = ""
+    enabled: bool = True
+
+
+def sender_matches(source_prefix: str, sender: str) -> bool:
+    """Empty: everyone; `/regex/`: a regex search on the sender; else a prefix of it."""
+    if not source_prefix:
+        return True
+    if len(source_prefix) >= 2 and source_prefix.startswith("/") and source_prefix.endswith("/"):
+        try:
+            return re.search(source_prefix[1:-1], sender) is not None
+        except re.error:
+            return False
+    return sender.lower().startswith(source_prefix.lower())
+
+
+def is_automated(mail: StoredMail) -> bool:
+    """RFC 3834 §2: no reply to an empty return path, to auto-submitted mail, or to lists."""
+    if not mail.mail_from or _AUTOMATED_LOCAL_PARTS.match(mail.mail_from.partition("@")[0]):
+        return True
+    auto_submitted = header_of(mail.raw, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if header_of(mail.raw, "Precedence").lower() in ("bulk", "list", "junk"):
+        return True
+    return any(header_of(mail.raw, name) for name in ("List-Id", "List-Unsubscribe", "X-Autoreply"))
+
+
+class AutoReplyService:
+    def __init__(self, enabled: bool, store: AutoReplyStore, kv: SettingsStore, sender: Sender) -> None:
+        self.enabled = enabled
+        self.store = store
+        self.kv = kv
+        self.sender = sender
+
+    def _require_enabled(self) -> None:
+        if not self.enabled:
+            raise ApiError(403, "Auto reply is disabled")
+
+    async def get(self, address: str) -> dict[str, Any]:
+        self._require_enabled()
+        stored = await self.store.get(address)
+        if stored is None:
+            return {}
+        return {**stored, "enabled": bool(stored["enabled"])}
+
+    async def save(self, address: str, settings: AutoReplySettings) -> None:
+        self._require_enabled()
+        if not settings.subject or not settings.message:
+            raise ApiError(400, "Invalid subject or message")
+        if len(settings.subject) > MAX_FIELD or len(settings.message) > MAX_FIELD:
+            raise ApiError(400, "Subject or message is too long")
+        values = settings.model_dump()
+        values["enabled"] = int(settings.enabled)
+        await self.store.save(address, values)
+
+    async def reply(self, mail: StoredMail) -> bool:
+        """Answer `mail` if its address wants to and the sender may get an answer today."""
+        if not self.enabled or is_automated(mail):
+            return False
+        settings = await self.store.get(mail.address)
+        if (
+            not settings
+            or not settings["enabled"]
+            or not sender_matches(settings["source_prefix"] or "", mail.mail_from)
+        ):
+            return False
+        if not await self.kv.claim(
+            f"{REPLIED_PREFIX}{mail.address}:{mail.mail_from.lower()}", ONCE_PER_SECONDS
+        ):
+            return False
+        parent = header_of(mail.raw, "Message-ID")
+        try:
+            message = build_message(
+                OutgoingMail(
+                    from_address=mail.address,
+                    from_name=settings["name"] or "",
+                    to=[mail.mail_from],
+                    subject=settings["subject"] or "",
+                    text=settings["message"] or "",
+                    in_reply_to=parent,
+                    references=[parent] if parent else [],
+                    headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+                )
+            )
+            await self.sender.send(message)
+        except (InvalidMail, SendFailed) as exc:
+            log.warning("auto-reply from %s to %s failed: %s", mail.address, mail.mail_from, exc)
+            return False
+        return True
