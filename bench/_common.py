@@ -9,9 +9,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.fakes.dns_server import DnsServer
+from tests.fakes.http_receiver import HttpReceiver
+from tests.fakes.smtp_sink import SmtpSink
 from tests.support import JWT_SECRET, Server
 
-__all__ = ["JWT_SECRET", "Server", "describe_latencies", "server_arguments", "start_server"]
+__all__ = [
+    "JWT_SECRET",
+    "DnsServer",
+    "HttpReceiver",
+    "Server",
+    "SmtpSink",
+    "describe_latencies",
+    "server_arguments",
+    "start_server",
+]
 
 
 def server_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,22 +18,30 @@ import asyncio
 import base64
 import contextlib
 import json
+import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.policy import SMTP
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 
 import aiosmtplib
 import dkim
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from tests.fakes.dns_server import DnsServer
-from tests.fakes.http_receiver import HttpReceiver
-from tests.fakes.smtp_sink import SmtpSink
 
-from _common import Server, describe_latencies, server_arguments, start_server
+from _common import (
+    DnsServer,
+    HttpReceiver,
+    Server,
+    SmtpSink,
+    describe_latencies,
+    server_arguments,
+    start_server,
+)
 
 PARAGRAPH = (
     "Thank you for signing up. Your verification code is 482913; it expires in ten minutes. If you did "
@@ -73,24 +81,42 @@ def dkim_signer() -> tuple[Callable[[bytes], bytes], dict[tuple[str, str], list[
     return sign, zones
 
 
+def _outside_world(
+    zones: dict[tuple[str, str], list[str]], ready: Queue[tuple[str, int, str]], stop: Event
+) -> None:
+    """The DNS server, relay and webhook receiver, in a process of their own, so that their
+    work does not compete with the load generator for one interpreter's lock."""
+    with DnsServer(zones) as dns_server, SmtpSink() as relay, HttpReceiver() as receiver:
+        ready.put((dns_server.address, relay.port, f"{receiver.url}/hook"))
+        stop.wait()
+
+
 @contextlib.contextmanager
 def every_stage() -> Iterator[tuple[dict[str, str], Callable[[bytes], bytes], str]]:
     """Outside world for `--all-stages`: DNS, a relay and a webhook receiver on loopback.
     Yields the server settings, the DKIM signer and the webhook URL."""
     sign, zones = dkim_signer()
-    with DnsServer(zones) as dns_server, SmtpSink() as relay, HttpReceiver() as receiver:
+    ready: Queue[tuple[str, int, str]] = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    world = multiprocessing.Process(target=_outside_world, args=(zones, ready, stop), daemon=True)
+    world.start()
+    try:
+        dns_address, relay_port, webhook_url = ready.get(timeout=30)
         env = {
             "ENABLE_CHECK_JUNK_MAIL": "true",
-            "DNS_RESOLVER": dns_server.address,
+            "DNS_RESOLVER": dns_address,
             "BLACK_LIST": "spammer.example",
             "REMOVE_EXCEED_SIZE_ATTACHMENT": "true",
             "ENABLE_MAIL_GZIP": "true",
             "FORWARD_ADDRESS_LIST": "archive@else.example",
-            "SMTP_CONFIG": json.dumps({"test.example": {"host": "127.0.0.1", "port": relay.port}}),
+            "SMTP_CONFIG": json.dumps({"test.example": {"host": "127.0.0.1", "port": relay_port}}),
             "ENABLE_AUTO_REPLY": "true",
             "ENABLE_WEBHOOK": "true",
         }
-        yield env, sign, f"{receiver.url}/hook"
+        yield env, sign, webhook_url
+    finally:
+        stop.set()
+        world.join(10)
 
 
 def configure_every_stage(server: Server, created: list[dict[str, str]], webhook_url: str) -> None:

@@ -38,6 +38,15 @@ BASE_ENV: dict[str, str] = {
     "LOG_LEVEL": "warning",
 }
 
+# Settings of the servers that test user accounts and roles (one shared server per backend).
+USERS_ENV: dict[str, str] = {
+    "USER_ROLES": '[{"role": "vip", "domains": ["example.org"], "prefix": "vip"}, '
+    '{"role": "boss", "domains": [], "prefix": ""}]',
+    "USER_DEFAULT_ROLE": "vip",
+    "ADMIN_USER_ROLE": "boss",
+    "NO_LIMIT_SEND_ROLE": "vip",
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

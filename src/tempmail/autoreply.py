@@ -13,10 +13,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from tempmail.db.auto_reply import AutoReplyStore
-from tempmail.db.kv import SettingsStore
+from tempmail.db.kv import CACHE_SECONDS, SettingsStore
 from tempmail.errors import ApiError
 from tempmail.mail.pipeline import StoredMail, header_of
 from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.ttl_cache import MISSING, TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def sender_matches(source_prefix: str, sender: str) -> bool:
     if len(source_prefix) >= 2 and source_prefix.startswith("/") and source_prefix.endswith("/"):
         try:
             return re.search(source_prefix[1:-1], sender) is not None
-        except re.error:
+        except (re.error, OverflowError, RecursionError):
             return False
     return sender.lower().startswith(source_prefix.lower())
 
@@ -64,6 +65,7 @@ class AutoReplyService:
     def __init__(self, enabled: bool, store: AutoReplyStore, kv: SettingsStore, sender: Sender) -> None:
         self.enabled = enabled
         self.store = store
+        self._settings: TtlCache[str, dict[str, Any] | None] = TtlCache(CACHE_SECONDS)
         self.kv = kv
         self.sender = sender
 
@@ -87,21 +89,24 @@ class AutoReplyService:
         values = settings.model_dump()
         values["enabled"] = int(settings.enabled)
         await self.store.save(address, values)
+        self._settings.pop(address)
 
     async def reply(self, mail: StoredMail) -> bool:
         """Answer `mail` if its address wants to and the sender may get an answer today."""
         if not self.enabled or is_automated(mail):
             return False
-        settings = await self.store.get(mail.address)
-        if (
-            not settings
-            or not settings["enabled"]
-            or not sender_matches(settings["source_prefix"] or "", mail.mail_from)
+        settings = self._settings.get(mail.address)
+        if settings is MISSING:
+            settings = await self.store.get(mail.address)
+            self._settings.put(mail.address, settings)
+        if not isinstance(settings, dict) or (
+            not settings["enabled"] or not sender_matches(settings["source_prefix"] or "", mail.mail_from)
         ):
             return False
-        if not await self.kv.claim(
-            f"{REPLIED_PREFIX}{mail.address}:{mail.mail_from.lower()}", ONCE_PER_SECONDS
-        ):
+        once_a_day = f"{REPLIED_PREFIX}{mail.address}:{mail.mail_from.lower()}"
+        if await self.kv.get_expiring(once_a_day) is not None:
+            return False  # the common case, answered by a read, not a write
+        if not await self.kv.claim(once_a_day, ONCE_PER_SECONDS):
             return False
         parent = header_of(mail.raw, "Message-ID")
         try:

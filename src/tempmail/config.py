@@ -223,7 +223,7 @@ class Settings(BaseSettings):
     def _regex(cls, value: str) -> str:
         try:
             re.compile(value)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from exc
         return value
 

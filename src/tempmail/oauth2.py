@@ -76,7 +76,7 @@ def reformat_email(provider: OAuth2ProviderSettings, email: str) -> str:
         return email
     try:
         match = re.search(provider.userEmailFormat, email)
-    except re.error:
+    except (re.error, OverflowError, RecursionError):
         return email
     if match is None:
         return email

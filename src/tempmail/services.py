@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+import httpx
+
 from tempmail.account_settings import AccountSettingsService
 from tempmail.addresses import AddressService
 from tempmail.autoreply import AutoReplyService
@@ -83,15 +85,22 @@ class Services:
         mails = MailStore(db.engine, compress=settings.ENABLE_MAIL_GZIP)
         addresses = AddressStore(db.engine)
         user_store = UserStore(db.engine)
-        sender = Sender(settings)
+        # One HTTP client for every outbound call (webhooks, Resend): building one costs an SSL
+        # context, far more than the request itself.
+        http = httpx.AsyncClient(follow_redirects=False)
+        sender = Sender(settings, http)
         accounts = AccountSettingsService(kv)
         sendbox = SendboxStore(db.engine)
         senders = SenderStore(db.engine)
         auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
-        webhooks = WebhookService(settings, kv)
-        after_store = AfterStoreSteps(Forwarder(settings, sender, accounts), webhooks, auto_reply)
+        webhooks = WebhookService(settings, kv, http)
         pipeline = Pipeline(settings, mails, addresses, kv)
+        after_store = AfterStoreSteps(
+            Forwarder(settings, sender, accounts), webhooks, auto_reply, lambda: pipeline.receiving > 0
+        )
         pipeline.after_store = after_store
+        if settings.ENABLE_CHECK_JUNK_MAIL:
+            await pipeline.auth.warm_up()
         users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
         return cls(
             settings=settings,
@@ -135,4 +144,6 @@ class Services:
             await self.kv.purge_expired(prefix)
 
     async def close(self) -> None:
+        self.pipeline.auth.close()
+        await self.sender.http.aclose()
         await self.db.close()

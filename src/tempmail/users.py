@@ -76,7 +76,7 @@ def check_email_rules(email: str, rules: UserSettings) -> None:
     if rules.enableEmailCheckRegex and rules.emailCheckRegex:
         try:
             matched = re.search(rules.emailCheckRegex, email) is not None
-        except re.error:
+        except (re.error, OverflowError, RecursionError):
             matched = False
         if not matched:
             raise ApiError(
@@ -122,7 +122,7 @@ class UserService:
         if rules.emailCheckRegex:
             try:
                 re.compile(rules.emailCheckRegex)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:
                 raise ApiError(400, "Invalid input: {detail}", detail=f"emailCheckRegex: {exc}") from None
         await self.kv.set(USER_SETTINGS_KEY, rules.model_dump())
 

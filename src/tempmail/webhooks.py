@@ -115,9 +115,10 @@ def validate(setting: WebhookSettings) -> None:
 
 
 class WebhookService:
-    def __init__(self, settings: Settings, kv: SettingsStore) -> None:
+    def __init__(self, settings: Settings, kv: SettingsStore, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.kv = kv
+        self.http = http
 
     def _require_enabled(self) -> None:
         if not self.settings.ENABLE_WEBHOOK:
@@ -168,23 +169,27 @@ class WebhookService:
         method = setting.method.upper()
         body = render(setting.body or DEFAULT_BODY, variables)
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
-                response = await client.request(
-                    method,
-                    setting.url,
-                    content=None if method == "GET" else body.encode("utf-8"),
-                    headers={"content-type": "application/json", **_headers(setting)},
-                )
+            response = await self.http.request(
+                method,
+                setting.url,
+                content=None if method == "GET" else body.encode("utf-8"),
+                headers={"content-type": "application/json", **_headers(setting)},
+                timeout=TIMEOUT_SECONDS,
+            )
         except httpx.HTTPError as exc:
             raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
             raise WebhookFailed(f"{response.status_code} {response.text[:200]}")
 
-    async def deliver_with_retries(self, setting: WebhookSettings, mail: StoredMail) -> bool:
+    async def deliver_with_retries(
+        self, setting: WebhookSettings, mail: StoredMail, slots: asyncio.Semaphore
+    ) -> bool:
+        """Each attempt holds one of the background `slots`; the waits between attempts do not."""
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
             await asyncio.sleep(delay)
             try:
-                await self._deliver(setting, mail)
+                async with slots:
+                    await self._deliver(setting, mail)
                 return True
             except (WebhookFailed, ApiError) as exc:
                 log.warning(
@@ -192,21 +197,16 @@ class WebhookService:
                 )
         return False
 
-    async def fire(self, mail: StoredMail) -> None:
+    async def fire(self, mail: StoredMail, slots: asyncio.Semaphore) -> None:
         """Every enabled webhook that concerns this mail: its address's, and the admin's."""
         if not self.settings.ENABLE_WEBHOOK:
             return
         settings: list[WebhookSettings] = []
         allow = await self.allow_list()
         if not allow.enableAllowList or mail.address in allow.allowList:
-            stored = await self.kv.get(ADDRESS_WEBHOOK_PREFIX + mail.address)
+            stored = await self.kv.get_cached(ADDRESS_WEBHOOK_PREFIX + mail.address)
             if stored:
                 settings.append(WebhookSettings.model_validate(stored))
         settings.append(await self.mail_setting())
-        await asyncio.gather(
-            *(
-                self.deliver_with_retries(setting, mail)
-                for setting in settings
-                if setting.enabled and setting.url
-            )
-        )
+        enabled = [setting for setting in settings if setting.enabled and setting.url]
+        await asyncio.gather(*(self.deliver_with_retries(setting, mail, slots) for setting in enabled))

@@ -10,15 +10,8 @@ import jwt as pyjwt
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.support import JWT_SECRET, Server
+from tests.support import JWT_SECRET, USERS_ENV, Server
 
-USERS_ENV = {
-    "USER_ROLES": '[{"role": "vip", "domains": ["example.org"], "prefix": "vip"}, '
-    '{"role": "boss", "domains": [], "prefix": ""}]',
-    "USER_DEFAULT_ROLE": "vip",
-    "ADMIN_USER_ROLE": "boss",
-    "NO_LIMIT_SEND_ROLE": "vip",
-}
 TOKEN_EXPIRED = "Your token has expired, please login again"
 
 

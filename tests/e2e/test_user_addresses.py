@@ -10,8 +10,8 @@ import jwt as pyjwt
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.e2e.test_user_accounts import USERS_ENV, email, open_registration, register
-from tests.support import JWT_SECRET, Server
+from tests.e2e.test_user_accounts import email, open_registration, register
+from tests.support import JWT_SECRET, USERS_ENV, Server
 
 
 @pytest.fixture

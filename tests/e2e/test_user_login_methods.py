@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.e2e.test_user_accounts import USERS_ENV, email, open_registration, register, sha256
+from tests.e2e.test_user_accounts import email, open_registration, register, sha256
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.oauth2_provider import OAuth2Provider
 from tests.fakes.smtp_sink import SmtpSink
-from tests.support import Server
+from tests.support import USERS_ENV, Server
 
 ORIGIN = "http://localhost:8787"
 SENDER = "noreply@test.example"

@@ -46,6 +46,7 @@ class HttpReceiver:
 
             do_GET = do_POST = do_PUT = do_PATCH = _handle
 
+        Handler.protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.tables import settings, utcnow
+from tempmail.ttl_cache import MISSING, TtlCache
 
 CACHE_SECONDS = 5.0
 
@@ -36,16 +37,15 @@ class SettingsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache: TtlCache[str, Any] = TtlCache(CACHE_SECONDS)
 
     async def get_cached(self, key: str, default: Any = None) -> Any:
         """`get`, served from memory for up to CACHE_SECONDS."""
-        now = time.monotonic()
-        hit = self._cache.get(key)
-        if hit is None or hit[0] < now:
-            hit = (now + CACHE_SECONDS, await self.get(key))
-            self._cache[key] = hit
-        return default if hit[1] is None else hit[1]
+        value = self._cache.get(key)
+        if value is MISSING:
+            value = await self.get(key)
+            self._cache.put(key, value)
+        return default if value is None else value
 
     async def get(self, key: str, default: Any = None) -> Any:
         async with self.engine.connect() as conn:
@@ -60,7 +60,7 @@ class SettingsStore:
         )
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
-        self._cache.pop(key, None)
+        self._cache.pop(key)
 
     async def setdefault(self, key: str, value: Any) -> Any:
         """Store `value` unless the key exists; return what is stored either way."""

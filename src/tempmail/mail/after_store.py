@@ -7,8 +7,9 @@ can let them finish; a failing step is logged and never affects the stored mail 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable
 
 from tempmail.account_settings import AccountSettingsService
 from tempmail.autoreply import AutoReplyService
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 # Put on every forwarded copy: a copy that comes back to us (a forward target on one of our own
 # domains) is not forwarded again, so two rules can never bounce a mail between them forever.
 FORWARD_MARKER = "X-Tempmail-Forwarded-For"
+BACKGROUND_CONCURRENCY = 4
+BACKLOG_BYTES = 64 * 1024 * 1024
+YIELD_SECONDS = 0.05
 
 
 class Forwarder:
@@ -60,19 +64,50 @@ class Forwarder:
 
 
 class AfterStoreSteps:
-    def __init__(self, forwarder: Forwarder, webhooks: WebhookService, auto_reply: AutoReplyService) -> None:
+    """Runs the steps on a queue served by a few background workers that give way to ingest.
+
+    While mail is arriving, the workers wait (until BACKLOG_BYTES of mail is queued), so a burst
+    is stored at full speed and forwarding, webhooks and replies catch up right behind it.
+    """
+
+    def __init__(
+        self,
+        forwarder: Forwarder,
+        webhooks: WebhookService,
+        auto_reply: AutoReplyService,
+        ingest_busy: Callable[[], bool],
+    ) -> None:
         self.forwarder = forwarder
         self.webhooks = webhooks
         self.auto_reply = auto_reply
-        self._tasks: set[asyncio.Task[object]] = set()
-
-    def _spawn(self, work: Coroutine[object, None, object]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.ingest_busy = ingest_busy
+        self.backlog_bytes = 0
+        self._queue: asyncio.Queue[list[StoredMail]] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        # Webhook deliveries: tasks of their own (they wait between retries), a few at a time.
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(BACKGROUND_CONCURRENCY)
 
     def schedule(self, mails: list[StoredMail]) -> None:
-        self._spawn(self.run(mails))
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            self._workers = [loop.create_task(self._work(self._queue)) for _ in range(BACKGROUND_CONCURRENCY)]
+        self.backlog_bytes += sum(len(mail.raw) for mail in mails)
+        self._queue.put_nowait(mails)
+
+    async def _work(self, queue: asyncio.Queue[list[StoredMail]]) -> None:
+        while True:
+            mails = await queue.get()
+            try:
+                # Two conditions that change independently (mail arriving, backlog growing):
+                # a short poll by these few workers is the simplest correct wait for either.
+                while self.ingest_busy() and self.backlog_bytes < BACKLOG_BYTES:  # noqa: ASYNC110
+                    await asyncio.sleep(YIELD_SECONDS)
+                await self.run(mails)
+            finally:
+                self.backlog_bytes -= sum(len(mail.raw) for mail in mails)
+                queue.task_done()
 
     async def run(self, mails: list[StoredMail]) -> AfterStoreReport:
         report = AfterStoreReport()
@@ -82,7 +117,9 @@ class AfterStoreSteps:
             except Exception:
                 log.exception("forwarding mail %s failed", mail.id)
             # Webhooks retry for a while; they must not hold up the auto-reply.
-            self._spawn(self._fire_webhooks(mail))
+            delivery = asyncio.get_running_loop().create_task(self._fire_webhooks(mail))
+            self._deliveries.add(delivery)
+            delivery.add_done_callback(self._deliveries.discard)
             try:
                 report.replied |= await self.auto_reply.reply(mail)
             except Exception:
@@ -91,15 +128,20 @@ class AfterStoreSteps:
 
     async def _fire_webhooks(self, mail: StoredMail) -> None:
         try:
-            await self.webhooks.fire(mail)
+            await self.webhooks.fire(mail, self._slots)
         except Exception:
             log.exception("webhooks of mail %s failed", mail.id)
 
     async def drain(self, grace_seconds: float) -> None:
-        """At shutdown: give running steps `grace_seconds`, then cancel what is left."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
-        for task in pending:
+        """At shutdown (ingest has stopped): finish what is queued within `grace_seconds`,
+        then cancel what is left."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_seconds):
+                if self._queue is not None:
+                    await self._queue.join()
+                while self._deliveries:
+                    await asyncio.wait(set(self._deliveries))
+        leftovers = [*self._workers, *self._deliveries]
+        for task in leftovers:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*leftovers, return_exceptions=True)

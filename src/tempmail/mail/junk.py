@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DNS_TIMEOUT_SECONDS = 5.0
 CHECKS = ("spf", "dkim", "dmarc")
+WORKERS = max(1, (os.cpu_count() or 2) - 1)
 FAILING = {"spf": {"fail", "softfail", "permerror"}, "dkim": {"fail"}, "dmarc": {"fail"}}
 _DMARC_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(\w+)", re.IGNORECASE)
 
@@ -59,6 +63,9 @@ def make_resolver(address: str) -> dns.resolver.Resolver:
         if port:
             resolver.port = int(port)
     resolver.lifetime = DNS_TIMEOUT_SECONDS
+    # Records are cached for their TTL, as a resolver in front of a mail server would; the
+    # same sender domains write to us again and again.
+    resolver.cache = dns.resolver.LRUCache(max_size=10_000)
     return resolver
 
 
@@ -67,9 +74,8 @@ class AuthChecker:
         self.settings = settings
         self.hostname = settings.SMTP_HOSTNAME
         self.resolver = make_resolver(settings.DNS_RESOLVER)
-        if settings.DNS_RESOLVER:
-            # pyspf asks dnspython's default resolver; with a configured server it must ask that.
-            dns.resolver.default_resolver = self.resolver
+        # pyspf asks dnspython's default resolver: make it ours (the configured server, cached).
+        dns.resolver.default_resolver = self.resolver
 
     def _txt(self, name: bytes | str, timeout: float = DNS_TIMEOUT_SECONDS) -> bytes:
         """dkimpy's dnsfunc contract: the TXT record's strings joined, b"" when there is none."""
@@ -134,11 +140,59 @@ class AuthChecker:
         )
         return AuthResults(spf_result, dkim_result, dmarc_result, str(header))
 
+    def check(self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> AuthResults:
+        """All three checks (blocking: DNS, and DKIM's hashing and RSA)."""
+        return self._check(raw, mail_from, ip, helo, from_header)
+
+
+# The checker of a worker process, made once by the pool's initializer.
+_worker_checker: AuthChecker | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_checker
+    _worker_checker = AuthChecker(settings)
+
+
+def _check_in_worker(raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> AuthResults:
+    assert _worker_checker is not None
+    return _worker_checker.check(raw, mail_from, ip, helo, from_header)
+
+
+class JunkFilter:
+    """Runs the checks in worker processes: DKIM's hashing and RSA are CPU work that would
+    otherwise share the interpreter lock with every SMTP session, and there is another core."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.settings,),
+            )
+        return self._pool
+
+    async def warm_up(self) -> None:
+        """Start the workers now, not on the first mail (a spawn takes a few hundred ms)."""
+        loop = asyncio.get_running_loop()
+        pool = self._workers()
+        await asyncio.gather(*(loop.run_in_executor(pool, os.getpid) for _ in range(WORKERS)))
+
     async def check(
         self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str
     ) -> AuthResults:
-        """All three checks, off the event loop (pyspf and dkimpy are blocking)."""
-        return await asyncio.to_thread(self._check, raw, mail_from, ip, helo, from_header)
+        pool = self._workers()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, _check_in_worker, raw, mail_from, ip, helo, from_header)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def is_junk(self, results: AuthResults) -> bool:
         """Junk when a check of JUNK_MAIL_CHECK_LIST (all three if empty) fails, or a check of

@@ -9,11 +9,15 @@ Stages are small callables, each switched by its own setting, so that SMTP and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.parser import HeaderParser
+from email.policy import compat32
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,11 +29,12 @@ from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore, NewMail
 from tempmail.domains import receives_mail_for
 from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
-from tempmail.mail.junk import AuthChecker, AuthResults
+from tempmail.mail.junk import AuthResults, JunkFilter
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_ID = 255
+_FOLDING = re.compile(r"\r?\n[ \t]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +101,27 @@ Stage = Callable[[InboundMail, Delivery], Awaitable[str | None]]
 
 
 def header_of(raw: bytes, name: str) -> str:
-    """One header's text, read from the header block only; "" when absent or unreadable.
+    """One header's text (unfolded, encoded words decoded), read from the header block only;
+    "" when absent or unreadable.
 
-    A header we cannot decode must never cost the mail, so every error reads as "absent".
+    Several stages read a header of every mail, so this stays cheap: only the header block is
+    parsed, with compat32 (no header objects built). A header we cannot decode must never cost
+    the mail, so every error reads as "absent".
     """
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    block = (raw if end < 0 else raw[: end + 2]).decode("utf-8", errors="replace")
     try:
-        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get(name)
-        return str(value).strip() if value is not None else ""
+        value = HeaderParser(policy=compat32).parsestr(block).get(name)
     except Exception:
         return ""
+    if value is None:
+        return ""
+    text = _FOLDING.sub(" ", str(value))
+    with contextlib.suppress(HeaderParseError, LookupError, UnicodeError, ValueError):
+        text = str(make_header(decode_header(text)))
+    return text.strip()
 
 
 def message_id_of(raw: bytes) -> str | None:
@@ -119,8 +136,9 @@ class Pipeline:
         self.mails = mails
         self.addresses = addresses
         self.kv = kv
-        self.auth = AuthChecker(settings)
+        self.auth = JunkFilter(settings)
         self.after_store: AfterStore | None = None
+        self.receiving = 0  # mails between DATA and their answer, right now
         self.stages: list[Stage] = [
             self._our_domain,
             self._blocked_sender,
@@ -135,6 +153,13 @@ class Pipeline:
         What follows the commit runs in the background, or, with `wait_after_store`, before
         returning, with its outcome in the result.
         """
+        self.receiving += 1
+        try:
+            return await self._receive(mail, wait_after_store)
+        finally:
+            self.receiving -= 1
+
+    async def _receive(self, mail: InboundMail, wait_after_store: bool) -> ReceiveResult:
         result = ReceiveResult()
         accepted: list[Delivery] = []
         auth = await self._authenticate(mail)

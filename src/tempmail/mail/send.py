@@ -102,8 +102,9 @@ def _text_of_html(html: str) -> str:
 class Sender:
     """Delivers messages through the relay configured in SMTP_CONFIG for the sender's domain."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
+        self.http = http
 
     def resend_token_for(self, sender: str) -> str:
         """RESEND_TOKEN_<DOMAIN> (dots as underscores, upper-case) wins over RESEND_TOKEN."""
@@ -150,8 +151,9 @@ class Sender:
             payload["headers"] = threading
         url = self.settings.RESEND_API_URL.rstrip("/") + "/emails"
         try:
-            async with httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS) as client:
-                response = await client.post(url, json=payload, headers={"Authorization": f"Bearer {token}"})
+            response = await self.http.post(
+                url, json=payload, headers={"Authorization": f"Bearer {token}"}, timeout=SEND_TIMEOUT_SECONDS
+            )
         except httpx.HTTPError as exc:
             raise SendFailed(f"Resend could not be reached: {exc}") from exc
         if response.status_code >= 300:
@@ -190,6 +192,7 @@ class Sender:
                 password=credentials.get("password") or credentials.get("pass") or None,
                 timeout=SEND_TIMEOUT_SECONDS,
                 validate_certs=relay.validateCerts,
+                local_hostname=self.settings.SMTP_HOSTNAME,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("relay %s:%s refused a mail from %s: %s", relay.host, relay.port, sender, exc)
