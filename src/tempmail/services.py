@@ -144,6 +144,6 @@ class Services:
             await self.kv.purge_expired(prefix)
 
     async def close(self) -> None:
-        self.pipeline.auth.close()
+        await self.pipeline.auth.close()
         await self.sender.http.aclose()
         await self.db.close()

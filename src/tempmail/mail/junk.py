@@ -13,7 +13,10 @@ import logging
 import multiprocessing
 import os
 import re
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -152,6 +155,14 @@ _worker_checker: AuthChecker | None = None
 def _start_worker(settings: Settings) -> None:
     global _worker_checker
     _worker_checker = AuthChecker(settings)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive the server, even one that was killed without a shutdown."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _check_in_worker(raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> AuthResults:
@@ -186,13 +197,22 @@ class JunkFilter:
     async def check(
         self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str
     ) -> AuthResults:
-        pool = self._workers()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, _check_in_worker, raw, mail_from, ip, helo, from_header)
+        try:
+            return await loop.run_in_executor(
+                self._workers(), _check_in_worker, raw, mail_from, ip, helo, from_header
+            )
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start new ones rather than fail every mail.
+            log.warning("junk check workers died; starting new ones")
+            self._pool = None
+            return await loop.run_in_executor(
+                self._workers(), _check_in_worker, raw, mail_from, ip, helo, from_header
+            )
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
     def is_junk(self, results: AuthResults) -> bool:
         """Junk when a check of JUNK_MAIL_CHECK_LIST (all three if empty) fails, or a check of
