@@ -3,7 +3,6 @@ outgoing-mail tests built on it would prove nothing."""
 
 from __future__ import annotations
 
-import datetime
 import email.policy
 import smtplib
 import ssl
@@ -12,12 +11,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.fakes.smtp_sink import SmtpSink
+from tests.support import self_signed_certificate
 
 CLIENT = "client.test.example"
 
@@ -25,27 +21,7 @@ CLIENT = "client.test.example"
 @pytest.fixture
 def cert_files(tmp_path: Path) -> tuple[str, str]:
     """A throw-away self-signed certificate and key, as PEM paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test.example")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return str(cert_path), str(key_path)
+    return self_signed_certificate(tmp_path, "relay.test.example")
 
 
 @pytest.fixture
