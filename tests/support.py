@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def run_async(work: Any) -> Any:
+    """Run a coroutine to completion from sync test code, in a thread of its own: the calling
+    thread may already run an event loop (Playwright's sync API keeps one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def _pg(statement: str) -> None:
     import asyncpg
 
@@ -64,7 +72,7 @@ def _pg(statement: str) -> None:
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def pg_available() -> str | None:
@@ -111,7 +119,7 @@ class ScratchDatabase:
             finally:
                 await conn.close()
 
-        return asyncio.run(run())
+        return list(run_async(run()))
 
     def drop(self) -> None:
         if self.backend == "sqlite":

@@ -11,7 +11,7 @@ from tempmail.config import load_settings
 from tempmail.db.mails import NewMail
 from tempmail.jobs import Scheduler, server_jobs
 from tempmail.services import Services
-from tests.support import ScratchDatabase
+from tests.support import ScratchDatabase, run_async
 
 
 @pytest.fixture
@@ -68,6 +68,6 @@ async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
 
 
 def test_hourly_job_runs_enabled_rules_only(database: ScratchDatabase) -> None:
-    after_rules, after_scheduler = asyncio.run(_scheduled_cleanup(database.url))
+    after_rules, after_scheduler = run_async(_scheduled_cleanup(database.url))
     assert after_rules == ["new@test.example", "old@test.example"], "only the enabled custom rule ran"
     assert after_scheduler == [], "the scheduler ran the job on its interval"

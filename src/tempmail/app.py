@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
+from starlette.staticfiles import StaticFiles
 
 from tempmail import __version__
 from tempmail.api import (
@@ -25,10 +26,12 @@ from tempmail.api import (
     send,
     test_mode,
     user,
+    web,
 )
-from tempmail.api.auth import SitePasswordMiddleware
 from tempmail.errors import ApiError
 from tempmail.services import Services
+from tempmail.web.gate import STATIC_PREFIX, SitePasswordExceptPages
+from tempmail.web.render import STATIC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +91,18 @@ def create_app(services: Services) -> FastAPI:
         admin_webhooks.router,
         admin_send.router,
         admin_cleanup.router,
+        web.router,
     )
     for router in routers:
         app.include_router(router)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     # Added last = outermost: CORS answers preflights before the site password is asked for.
-    app.add_middleware(SitePasswordMiddleware, passwords=services.settings.PASSWORDS)
+    # The web UI's page shells pass the gate: they hold no data and prompt for the password.
+    app.add_middleware(SitePasswordExceptPages, passwords=services.settings.PASSWORDS)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -5,17 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from tempmail import __version__
 from tempmail.api.auth import site_password_ok
 from tempmail.api.common import ServicesDep
+from tempmail.api.web import inbox_page
 from tempmail.errors import ApiError
+from tempmail.web.render import prefers_html
 
 router = APIRouter(tags=["open"])
 
 
 @router.get("/", response_class=PlainTextResponse)
+async def root(request: Request, services: ServicesDep) -> Response:
+    """Browsers (Accept prefers HTML) get the web UI's inbox; everyone else the health check."""
+    if prefers_html(request.headers.get("accept", "")):
+        return inbox_page(request)
+    return PlainTextResponse(await health(services), headers={"Vary": "Accept"})
+
+
 @router.get("/health_check", response_class=PlainTextResponse)
 async def health(services: ServicesDep) -> str:
     """200 `OK` when the database answers and mail has somewhere to go."""

@@ -1,0 +1,6 @@
+"""The web UI: Jinja2 pages and htmx fragments over the same services as the JSON API.
+
+Credentials never live on the server side of the UI: the browser keeps them (localStorage) and
+`static/app.js` sends them as the API's own headers, so every fragment route is guarded by the
+same dependencies as the JSON route it mirrors.
+"""

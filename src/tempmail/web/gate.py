@@ -1,0 +1,44 @@
+"""Which requests are page shells, open even when a site password (PASSWORDS) is set.
+
+A browser cannot add `x-custom-auth` to a navigation, so a page guarded like the API could never
+load to ask for the password. Shells and static files carry no data: every fragment and API call
+they make goes through the site password as before, and the page prompts for it.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
+
+from tempmail.api.auth import SitePasswordMiddleware
+from tempmail.web.render import prefers_html
+
+# Page name -> path. `/` is the inbox for browsers and the health check for everyone else.
+PAGES = {
+    "inbox": "/",
+    "compose": "/compose",
+    "address": "/address",
+    "user": "/user",
+    "admin": "/admin",
+}
+STATIC_PREFIX = "/static"
+_SHELLS = frozenset(PAGES.values()) - {"/"}
+
+
+def is_page_shell(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return False
+    path: str = scope["path"]
+    if path == "/":
+        return prefers_html(Headers(scope=scope).get("accept", ""))
+    return path in _SHELLS or path.startswith(STATIC_PREFIX + "/")
+
+
+class SitePasswordExceptPages(SitePasswordMiddleware):
+    """The site-password gate of the API, letting page shells and static files through."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_page_shell(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
