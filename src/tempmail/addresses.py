@@ -9,10 +9,9 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from tempmail.account_settings import ACCOUNT_SETTINGS_KEY
+from tempmail.account_settings import AccountSettingsService
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
-from tempmail.db.kv import SettingsStore
 from tempmail.domains import allowed_domain
 from tempmail.errors import ApiError
 from tempmail.passwords import generate_plain, hash_password, sha256_hex
@@ -47,10 +46,12 @@ def _random_label(length: int) -> str:
 
 
 class AddressService:
-    def __init__(self, settings: Settings, store: AddressStore, kv: SettingsStore, tokens: Tokens) -> None:
+    def __init__(
+        self, settings: Settings, store: AddressStore, accounts: AccountSettingsService, tokens: Tokens
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.kv = kv
+        self.accounts = accounts
         self.tokens = tokens
         self._strip = re.compile(settings.ADDRESS_REGEX)
         self._check = re.compile(settings.ADDRESS_CHECK_REGEX) if settings.ADDRESS_CHECK_REGEX else None
@@ -118,16 +119,14 @@ class AddressService:
         Lower-casing comes first ([better] than the reference), so `Bob` becomes `bob`.
         """
         local = self._strip.sub("", name.strip().lower())
-        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
-        for blocked in account.get("blockList") or []:
+        for blocked in (await self.accounts.get()).blockList:
             if blocked and blocked in local:
                 raise ApiError(400, "Name[{name}]is blocked", name=local)
         return local
 
     async def subdomain_match(self) -> bool:
         """The admin's override (account settings) wins over ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH."""
-        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
-        override = (account.get("addressCreationSettings") or {}).get("enableSubdomainMatch")
+        override = (await self.accounts.get()).addressCreationSettings.get("enableSubdomainMatch")
         return bool(override) if override is not None else self.settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
 
     async def _pick_domain(self, domain: str | None, allowed: list[str], random_subdomain: bool) -> str:

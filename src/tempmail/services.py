@@ -94,7 +94,7 @@ class Services:
         senders = SenderStore(db.engine)
         auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
         webhooks = WebhookService(settings, kv, http)
-        pipeline = Pipeline(settings, mails, addresses, kv)
+        pipeline = Pipeline(settings, mails, addresses, accounts)
         after_store = AfterStoreSteps(
             Forwarder(settings, sender, accounts), webhooks, auto_reply, lambda: pipeline.receiving > 0
         )
@@ -115,7 +115,7 @@ class Services:
             user_store=user_store,
             sender=sender,
             tokens=tokens,
-            address_service=AddressService(settings, addresses, kv, tokens),
+            address_service=AddressService(settings, addresses, accounts, tokens),
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
             oauth2=OAuth2Service(kv, users),

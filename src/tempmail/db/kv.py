@@ -33,6 +33,14 @@ class Expiring:
     stored: str
 
 
+def _live(stored: str) -> Expiring | None:
+    """A stored short-lived value, unless it has expired (or is not one)."""
+    decoded = json.loads(stored)
+    if not isinstance(decoded, dict) or decoded.get("expires", 0) < time.time():
+        return None
+    return Expiring(decoded.get("value"), float(decoded["expires"]), stored)
+
+
 class SettingsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -48,9 +56,24 @@ class SettingsStore:
         return default if value is None else value
 
     async def get(self, key: str, default: Any = None) -> Any:
+        value = await self._stored(key)
+        return default if value is None else json.loads(value)
+
+    async def _stored(self, key: str) -> str | None:
+        """The JSON text under `key`, as stored (compare-and-set compares this text)."""
         async with self.engine.connect() as conn:
             value = await conn.scalar(select(settings.c.value).where(settings.c.key == key))
-        return default if value is None else json.loads(value)
+        return None if value is None else str(value)
+
+    async def _swap(self, key: str, stored: str, encoded: str) -> bool:
+        """Replace the value only if it is still `stored`: True for exactly one caller."""
+        statement = (
+            update(settings)
+            .where(settings.c.key == key, settings.c.value == stored)
+            .values(value=encoded, updated_at=utcnow())
+        )
+        async with self.engine.begin() as conn:
+            return (await conn.execute(statement)).rowcount > 0
 
     async def set(self, key: str, value: Any) -> None:
         encoded = json.dumps(value, ensure_ascii=False)
@@ -79,26 +102,14 @@ class SettingsStore:
 
     async def get_expiring(self, key: str) -> Expiring | None:
         """The value under `key` unless it has expired."""
-        async with self.engine.connect() as conn:
-            stored = await conn.scalar(select(settings.c.value).where(settings.c.key == key))
-        if stored is None:
-            return None
-        decoded = json.loads(stored)
-        if not isinstance(decoded, dict) or decoded.get("expires", 0) < time.time():
-            return None
-        return Expiring(decoded.get("value"), float(decoded["expires"]), stored)
+        stored = await self._stored(key)
+        return _live(stored) if stored is not None else None
 
     async def replace_expiring(self, key: str, current: Expiring, value: Any) -> bool:
         """Store `value` (same expiry) only if the key still holds `current`: an atomic
         compare-and-set, so parallel requests on several nodes cannot both use one state."""
         encoded = json.dumps({"value": value, "expires": current.expires}, ensure_ascii=False)
-        statement = (
-            update(settings)
-            .where(settings.c.key == key, settings.c.value == current.stored)
-            .values(value=encoded, updated_at=utcnow())
-        )
-        async with self.engine.begin() as conn:
-            return (await conn.execute(statement)).rowcount > 0
+        return await self._swap(key, current.stored, encoded)
 
     async def take_expiring(self, key: str, current: Expiring) -> bool:
         """Delete the key if it still holds `current`; True for exactly one caller."""
@@ -115,20 +126,12 @@ class SettingsStore:
             inserted = await conn.execute(statement.on_conflict_do_nothing(index_elements=[settings.c.key]))
         if inserted.rowcount > 0:
             return True
-        current = await self.get_expiring(key)
-        if current is not None:
-            return False
-        async with self.engine.connect() as conn:
-            stored = await conn.scalar(select(settings.c.value).where(settings.c.key == key))
+        stored = await self._stored(key)
         if stored is None:
             return await self.claim(key, ttl_seconds)
-        takeover = (
-            update(settings)
-            .where(settings.c.key == key, settings.c.value == stored)
-            .values(value=encoded, updated_at=utcnow())
-        )
-        async with self.engine.begin() as conn:
-            return (await conn.execute(takeover)).rowcount > 0
+        if _live(stored) is not None:
+            return False
+        return await self._swap(key, stored, encoded)
 
     async def purge_expired(self, prefix: str) -> int:
         """Remove expired short-lived values under `prefix`."""

@@ -22,10 +22,9 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from tempmail.account_settings import ACCOUNT_SETTINGS_KEY
+from tempmail.account_settings import AccountSettingsService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
-from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore, NewMail
 from tempmail.domains import receives_mail_for
 from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
@@ -130,12 +129,12 @@ def message_id_of(raw: bytes) -> str | None:
 
 class Pipeline:
     def __init__(
-        self, settings: Settings, mails: MailStore, addresses: AddressStore, kv: SettingsStore
+        self, settings: Settings, mails: MailStore, addresses: AddressStore, accounts: AccountSettingsService
     ) -> None:
         self.settings = settings
         self.mails = mails
         self.addresses = addresses
-        self.kv = kv
+        self.accounts = accounts
         self.auth = JunkFilter(settings)
         self.after_store: AfterStore | None = None
         self.receiving = 0  # mails between DATA and their answer, right now
@@ -209,9 +208,9 @@ class Pipeline:
     async def _blocked_sender(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """BLACK_LIST and the admin's `fromBlockList`: substrings of the envelope sender or
         the From header, compared case-insensitively."""
-        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
-        blocked = [*self.settings.BLACK_LIST, *(account.get("fromBlockList") or [])]
-        needles = [b.strip().lower() for b in blocked if isinstance(b, str) and b.strip()]
+        account = await self.accounts.get()
+        blocked = [*self.settings.BLACK_LIST, *account.fromBlockList]
+        needles = [b.strip().lower() for b in blocked if b.strip()]
         if not needles:
             return None
         senders = f"{mail.mail_from}\n{header_of(mail.raw, 'From')}".lower()
@@ -237,8 +236,7 @@ class Pipeline:
 
     async def _unknown_address(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """With `blockReceiveUnknowAddressEmail` on, refuse mail for addresses never created."""
-        account = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {}
-        rules = account.get("emailRuleSettings") or {}
+        rules = (await self.accounts.get()).emailRuleSettings
         if not rules.get("blockReceiveUnknowAddressEmail"):
             return None
         if await self.addresses.get_by_name(delivery.recipient) is None:
