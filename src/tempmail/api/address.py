@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from tempmail.api.auth import AddressDep, role_of, signed_address
-from tempmail.api.common import IdPath, PagingDep, ServicesDep, client_ip, page_json
+from tempmail.api.common import IdPath, PagingDep, ServicesDep, client_ip, ensure_deletes_allowed, page_json
 from tempmail.db.mails import mail_row
-from tempmail.errors import DELETE_DISABLED, USER_TOKEN, ApiError
+from tempmail.errors import USER_TOKEN, ApiError
 from tempmail.mail.views import parsed_rows
 from tempmail.passwords import hash_password, needs_rehash, verify_password
 from tempmail.services import Services
@@ -35,11 +35,6 @@ class AddressLoginBody(BaseModel):
 
 class ChangePasswordBody(BaseModel):
     new_password: str | None = None
-
-
-def _deletes_allowed(services: Services) -> None:
-    if not services.settings.ENABLE_USER_DELETE_EMAIL:
-        raise ApiError(403, DELETE_DISABLED)
 
 
 @router.post("/new_address")
@@ -135,7 +130,7 @@ async def mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dic
 
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    _deletes_allowed(services)
+    ensure_deletes_allowed(services)
     return {"success": await services.mails.delete(mail_id, owner=claim.address)}
 
 
@@ -153,20 +148,20 @@ async def parsed_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep)
 
 @router.delete("/delete_address")
 async def delete_address(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    _deletes_allowed(services)
+    ensure_deletes_allowed(services)
     await services.addresses.delete_with_data(claim.address_id)
     return {"success": True}
 
 
 @router.delete("/clear_inbox")
 async def clear_inbox(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    _deletes_allowed(services)
+    ensure_deletes_allowed(services)
     await services.mails.clear(claim.address)
     return {"success": True}
 
 
 @router.delete("/clear_sent_items")
 async def clear_sent_items(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    _deletes_allowed(services)
+    ensure_deletes_allowed(services)
     await services.sendbox.clear(claim.address)
     return {"success": True}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from tempmail.db.paging import Page
-from tempmail.errors import ApiError
+from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.services import Services
 
 # Ids are BIGINT on PostgreSQL; anything outside would be a database error, so it is bad input.
@@ -39,6 +39,14 @@ def _int_param(value: str | None) -> int | None:
         return int(value.strip())
     except ValueError:
         return None
+
+
+def ensure_deletes_allowed(services: Services) -> None:
+    """Owners (address or user) may delete mail only with ENABLE_USER_DELETE_EMAIL.
+
+    Called in the handler, after the credential check, so a wrong credential is still a 401."""
+    if not services.settings.ENABLE_USER_DELETE_EMAIL:
+        raise ApiError(403, DELETE_DISABLED)
 
 
 def paging(request: Request) -> Paging:

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from tempmail.api.auth import AddressDep, role_of
-from tempmail.api.common import IdPath, PagingDep, ServicesDep, page_json
-from tempmail.errors import ADDRESS_CREDENTIAL, DELETE_DISABLED, ApiError
+from tempmail.api.common import IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.errors import ADDRESS_CREDENTIAL, ApiError
 from tempmail.sending import SendError, SendRequest
 from tempmail.services import Services
 
@@ -60,6 +60,5 @@ async def sendbox(claim: AddressDep, paging: PagingDep, services: ServicesDep) -
 
 @router.delete("/api/sendbox/{item_id}")
 async def delete_sent(item_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    if not services.settings.ENABLE_USER_DELETE_EMAIL:
-        raise ApiError(403, DELETE_DISABLED)
+    ensure_deletes_allowed(services)
     return {"success": await services.sendbox.delete(item_id, owner=claim.address)}

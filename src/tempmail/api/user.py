@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from tempmail.api.auth import UserDep, signed_address, signed_user
-from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
 from tempmail.db.mails import mail_row
-from tempmail.errors import DELETE_DISABLED, ApiError
+from tempmail.errors import ApiError
 from tempmail.tokens import AddressClaim
 from tempmail.users import UserClaim
 
@@ -133,6 +133,5 @@ async def mails(
 
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> dict[str, Any]:
-    if not services.settings.ENABLE_USER_DELETE_EMAIL:
-        raise ApiError(403, DELETE_DISABLED)
+    ensure_deletes_allowed(services)
     return {"success": await services.users.delete_mail(user.user_id, mail_id)}
