@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
-from tempmail.mail.codes import extract
+from tempmail.mail.codes import extract_from
 from tempmail.mail.parse import parse_mail
 from tempmail.mail.pipeline import StoredMail
 
@@ -68,7 +68,7 @@ class WebhookFailed(Exception):
 def mail_variables(mail: StoredMail, frontend_url: str) -> dict[str, str]:
     """The template variables of one mail."""
     parsed = parse_mail(mail.raw)
-    found = extract(parsed.subject, parsed.text, parsed.html)
+    found = extract_from(parsed)
     return {
         "id": str(mail.id),
         "url": f"{frontend_url}?mail_id={mail.id}" if frontend_url else "",

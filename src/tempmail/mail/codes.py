@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
+from tempmail.mail.parse import ParsedMail
+
 __all__ = ["Extracted", "extract"]
 
 MAX_BODY_CHARS = 100_000
@@ -914,6 +916,11 @@ def extract(subject: str, text: str, html: str) -> Extracted:
         return _extract(subject or "", text or "", html or "")
     except Exception:  # hostile input must never break mail delivery or the API
         return NOTHING
+
+
+def extract_from(parsed: ParsedMail) -> Extracted:
+    """`extract` on a parsed mail's subject and bodies."""
+    return extract(parsed.subject, parsed.text, parsed.html)
 
 
 def _extract(subject: str, text: str, html: str) -> Extracted:

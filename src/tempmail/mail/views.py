@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tempmail.db.mails import mail_row, raw_bytes
-from tempmail.mail.codes import extract
+from tempmail.mail.codes import extract_from
 from tempmail.mail.parse import parse_mail
 
 
@@ -18,7 +18,7 @@ def parsed_row(row: Any) -> dict[str, Any]:
     shown.pop("raw")
     parsed = parse_mail(raw_bytes(row))
     shown.update(parsed.api_fields())
-    found = extract(parsed.subject, parsed.text, parsed.html)
+    found = extract_from(parsed)
     shown["ai_extract"] = {"type": found.type, "result": found.result, "result_text": found.result_text}
     return shown
 

@@ -19,7 +19,7 @@ from typing import Any
 import nh3
 
 from tempmail.db.mails import raw_bytes
-from tempmail.mail.codes import extract
+from tempmail.mail.codes import extract_from
 from tempmail.mail.parse import Attachment, attachment_content, parse_mail
 
 PREVIEW_CHARS = 140
@@ -203,7 +203,7 @@ def _view(row: Any, remote_images: bool) -> MailView:
     body = None
     if parsed.html:
         body = safe_document(parsed.html, _inline_images(raw, parsed.attachments), remote_images)
-    found = extract(parsed.subject, parsed.text, parsed.html)
+    found = extract_from(parsed)
     return MailView(
         id=int(row.id),
         address=str(row.address or ""),
