@@ -38,9 +38,14 @@ class AccountSettings(BaseModel):
 class AccountSettingsService:
     def __init__(self, kv: SettingsStore) -> None:
         self.kv = kv
+        self._read: tuple[Any, AccountSettings] | None = None
 
     async def get(self) -> AccountSettings:
-        return AccountSettings.model_validate(await self.kv.get_cached(ACCOUNT_SETTINGS_KEY, {}) or {})
+        """Read on every received mail: the cached document is validated once, not per call."""
+        raw = await self.kv.get_cached(ACCOUNT_SETTINGS_KEY)
+        if self._read is None or self._read[0] is not raw:
+            self._read = (raw, AccountSettings.model_validate(raw or {}))
+        return self._read[1]
 
     async def update(self, changes: AccountSettings) -> AccountSettings:
         """Apply the keys the admin sent; a key left out keeps its stored value."""
