@@ -321,3 +321,45 @@ def test_parsed_mail_shows_the_verification_code(server: Server) -> None:
     mail_id = server.mails(created["jwt"])["results"][0]["id"]
     parsed = server.with_jwt("GET", f"/api/parsed_mail/{mail_id}", created["jwt"]).json()
     assert parsed["ai_extract"]["type"] == "auth_code" and parsed["ai_extract"]["result"] == "730461"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/auto_reply"),
+        ("POST", "/api/auto_reply"),
+        ("GET", "/api/webhook/settings"),
+        ("POST", "/api/webhook/settings"),
+        ("POST", "/api/webhook/test"),
+    ],
+)
+def test_address_settings_routes_need_an_address_credential(server: Server, method: str, path: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer forged.token.here"}):
+        response = server.client.request(method, path, json={}, headers=headers)
+        assert (response.status_code, response.text) == (401, "Invalid address credential")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin/webhook/settings"),
+        ("POST", "/admin/webhook/settings"),
+        ("GET", "/admin/mail_webhook/settings"),
+        ("POST", "/admin/mail_webhook/settings"),
+        ("POST", "/admin/mail_webhook/test"),
+    ],
+)
+def test_admin_webhook_routes_need_the_admin(server: Server, method: str, path: str) -> None:
+    response = server.client.request(method, path, json={}, headers={"x-admin-auth": "wrong"})
+    assert (response.status_code, response.text) == (
+        401,
+        "You need to provide the admin password to access this page",
+    )
+
+
+def test_settings_bodies_of_the_wrong_shape_are_400(server: Server) -> None:
+    jwt = server.new_address()["jwt"]
+    assert server.with_jwt("POST", "/api/auto_reply", jwt, json={"auto_reply": "nope"}).status_code == 400
+    assert server.with_jwt("POST", "/api/webhook/settings", jwt, json={"enabled": "maybe"}).status_code == 400
+    assert server.admin("POST", "/admin/webhook/settings", json={"allowList": "x"}).status_code == 400
+    assert server.admin("POST", "/admin/mail_webhook/settings", json=[1]).status_code == 400

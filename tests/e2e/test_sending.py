@@ -442,3 +442,38 @@ def test_resend_first_when_a_token_is_set(server: Server, relays: dict[str, Any]
 def test_open_settings_report_sending(server: Server, make_server: ServerFactory) -> None:
     assert server.client.get("/open_api/settings").json()["enableSendMail"] is True
     assert make_server().client.get("/open_api/settings").json()["enableSendMail"] is False
+
+
+ADMIN_SEND_ROUTES = [
+    ("POST", "/admin/send_mail"),
+    ("GET", "/admin/address_sender?limit=10&offset=0"),
+    ("POST", "/admin/address_sender"),
+    ("DELETE", "/admin/address_sender/1"),
+    ("GET", "/admin/sendbox?limit=10&offset=0"),
+    ("DELETE", "/admin/sendbox/1"),
+    ("GET", "/admin/account_settings"),
+    ("POST", "/admin/account_settings"),
+]
+ADDRESS_SEND_ROUTES = [
+    ("POST", "/api/send_mail"),
+    ("POST", "/api/request_send_mail_access"),
+    ("GET", "/api/sendbox?limit=10&offset=0"),
+    ("DELETE", "/api/sendbox/1"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_SEND_ROUTES)
+def test_admin_send_routes_need_the_admin(server: Server, method: str, path: str) -> None:
+    for headers in ({}, {"x-admin-auth": "wrong"}):
+        response = server.client.request(method, path, json={}, headers=headers)
+        assert (response.status_code, response.text) == (
+            401,
+            "You need to provide the admin password to access this page",
+        )
+
+
+@pytest.mark.parametrize(("method", "path"), ADDRESS_SEND_ROUTES)
+def test_address_send_routes_need_an_address_credential(server: Server, method: str, path: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer forged.token.here"}):
+        response = server.client.request(method, path, json=mail(), headers=headers)
+        assert (response.status_code, response.text) == (401, "Invalid address credential")
