@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.paging import Page, fetch_page
 from tempmail.db.tables import address, raw_mails
@@ -127,49 +127,52 @@ class MailStore:
     async def _commit_pending(self) -> None:
         while self._pending:
             group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
-            if len(group) == 1:
-                await self._commit_one_by_one(group)
-                continue
             try:
-                async with self.engine.begin() as conn:
-                    results = [await self._insert_rows(conn, mails) for mails, _ in group]
-            except Exception:
-                await self._commit_one_by_one(group)
+                results = await self._insert_group(group)
+            except Exception as exc:
+                if len(group) == 1:
+                    _settle(group[0][1], error=exc)
+                else:
+                    await self._commit_one_by_one(group)
                 continue
             for (_, future), ids in zip(group, results, strict=True):
                 _settle(future, ids)
 
-    async def _commit_one_by_one(
-        self, group: list[tuple[Sequence[NewMail], asyncio.Future[list[int]]]]
-    ) -> None:
-        """Each delivery in its own transaction: a lone one, or a group whose shared commit
-        failed, so that one bad row fails only its own delivery."""
-        for mails, future in group:
+    async def _insert_group(self, group: list[Pending]) -> list[list[int]]:
+        """Every row of the group in one transaction and one multi-row INSERT: the committer
+        talks to the database a fixed few times per group, not a few times per row, so a busy
+        event loop (each of those is a wake-up it must serve) delays commits less."""
+        rows = [self._row(mail) for mails, _ in group for mail in mails]
+        statement = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
+        async with self.engine.begin() as conn:
+            ids = [int(row.id) for row in await conn.execute(statement, rows)]
+        results: list[list[int]] = []
+        for mails, _ in group:
+            results.append(ids[: len(mails)])
+            ids = ids[len(mails) :]
+        return results
+
+    async def _commit_one_by_one(self, group: list[Pending]) -> None:
+        """Each delivery in its own transaction, after a group's shared one failed, so that one
+        bad row fails only its own delivery."""
+        for item in group:
             try:
-                async with self.engine.begin() as conn:
-                    ids = await self._insert_rows(conn, mails)
+                (ids,) = await self._insert_group([item])
             except Exception as exc:
-                _settle(future, error=exc)
+                _settle(item[1], error=exc)
             else:
-                _settle(future, ids)
+                _settle(item[1], ids)
 
-    async def _insert_rows(self, conn: AsyncConnection, mails: Sequence[NewMail]) -> list[int]:
-        return [await self._insert_one(conn, mail) for mail in mails]
-
-    async def _insert_one(self, conn: AsyncConnection, mail: NewMail) -> int:
+    def _row(self, mail: NewMail) -> dict[str, Any]:
         text, blob = encode_raw(mail.raw, self.compress)
-        result = await conn.execute(
-            insert(raw_mails).values(
-                message_id=mail.message_id,
-                source=mail.source,
-                address=mail.address,
-                raw=text,
-                raw_blob=blob,
-                metadata=mail.metadata,
-            )
-        )
-        assert result.inserted_primary_key is not None
-        return int(result.inserted_primary_key[0])
+        return {
+            "message_id": mail.message_id,
+            "source": mail.source,
+            "address": mail.address,
+            "raw": text,
+            "raw_blob": blob,
+            "metadata": mail.metadata,
+        }
 
     async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
         """The row (with raw bytes reachable through `raw_bytes`), or None; `owner` scopes it."""
