@@ -217,8 +217,9 @@ def main() -> None:
         sign, webhook_url, extra = None, "", " ".join(args.env)
         if args.all_stages:
             env, sign, webhook_url = outside.enter_context(every_stage())
-            args.env += [f"{key}={value}" for key, value in env.items()]
-            extra = "every stage on"
+            # `--env` given on the command line wins, so one stage can be switched off again.
+            args.env = [f"{key}={value}" for key, value in env.items()] + args.env
+            extra = f"every stage on {extra}".strip()
         server = start_server(args)
         try:
             asyncio.run(run(server, args.n, args.c, args.addresses, extra, sign, webhook_url))

@@ -27,13 +27,14 @@ class TtlCache(Generic[K, V]):
             return MISSING
         return hit[1]
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, seconds: float | None = None) -> None:
+        """Keep `value` for the cache's lifetime, or for `seconds` when given (a DNS TTL)."""
         now = time.monotonic()
         if len(self._entries) >= self.max_entries:
             self._entries = {k: hit for k, hit in self._entries.items() if hit[0] >= now}
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-        self._entries[key] = (now + self.seconds, value)
+        self._entries[key] = (now + (self.seconds if seconds is None else seconds), value)
 
     def pop(self, key: K) -> None:
         self._entries.pop(key, None)
