@@ -23,7 +23,7 @@ import dns.resolver
 import spf
 
 from tempmail.config import Settings
-from tempmail.mail import dkim_rsa
+from tempmail.mail import dkim_fast
 from tempmail.mail.worker_pool import WorkerPool
 from tempmail.ttl_cache import TtlCache
 
@@ -82,7 +82,7 @@ class AuthChecker:
         self.resolver = make_resolver(settings.DNS_RESOLVER)
         # pyspf asks dnspython's default resolver: make it ours (the configured server, cached).
         dns.resolver.default_resolver = self.resolver
-        dkim_rsa.install()
+        dkim_fast.install()
         # In front of dnspython's own cache, whose lookups cost ~50 µs each even when they hit:
         # three of them per mail were a third of the check.
         self._records: TtlCache[str, bytes] = TtlCache(MAX_CACHE_SECONDS)
