@@ -91,3 +91,24 @@ def test_close_ends_the_workers() -> None:
     pid = run_async(scenario())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_slow_call_does_not_hold_up_the_others() -> None:
+    """Like a check waiting on a DNS server that does not answer."""
+
+    async def scenario() -> list[int]:
+        pool = WorkerPool(TARGET, 1, size=1, threads=2)
+        finished: list[int] = []
+
+        async def call(value: int, sleep: float) -> None:
+            await pool.call(value, sleep)
+            finished.append(value)
+
+        try:
+            await pool.start()
+            await asyncio.gather(call(1, 1.0), call(2, 0.0))
+            return finished
+        finally:
+            await pool.close()
+
+    assert run_async(scenario()) == [2, 1]

@@ -37,6 +37,8 @@ MAX_CACHE_SECONDS = 300.0
 SHORT_CACHE_SECONDS = 60.0
 CHECKS = ("spf", "dkim", "dmarc")
 WORKERS = max(1, (os.cpu_count() or 2) - 1)
+# A check can wait seconds on a sender's DNS; the other mails' checks go on meanwhile.
+THREADS_PER_WORKER = 4
 FAILING = {"spf": {"fail", "softfail", "permerror"}, "dkim": {"fail"}, "dmarc": {"fail"}}
 _DMARC_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(\w+)", re.IGNORECASE)
 
@@ -182,7 +184,7 @@ class JunkFilter:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._workers = WorkerPool(f"{__name__}:checker", settings, WORKERS)
+        self._workers = WorkerPool(f"{__name__}:checker", settings, WORKERS, THREADS_PER_WORKER)
 
     async def warm_up(self) -> None:
         """Start the workers now, not on the first mail (starting one takes a few hundred ms)."""

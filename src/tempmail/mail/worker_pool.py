@@ -25,7 +25,9 @@ import os
 import pickle
 import struct
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
@@ -58,12 +60,13 @@ class Worker:
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, target: str, argument: Any) -> Worker:
+    async def start(cls, target: str, argument: Any, threads: int) -> Worker:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             __name__,
             target,
+            str(threads),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -135,10 +138,11 @@ class WorkerPool:
     """`size` workers running `target`; each call goes to the one with the fewest open calls,
     and a dead worker is replaced (its open calls are tried once more on the new one)."""
 
-    def __init__(self, target: str, argument: Any, size: int) -> None:
+    def __init__(self, target: str, argument: Any, size: int, threads: int = 1) -> None:
         self.target = target
         self.argument = argument
         self.size = size
+        self.threads = threads
         self._workers: list[Worker] = []
         self._starting: asyncio.Lock | None = None
 
@@ -151,7 +155,9 @@ class WorkerPool:
             if dead:
                 log.warning("%d %s worker(s) died; starting new ones", len(dead), self.target)
                 await asyncio.gather(*(w.stop() for w in dead))
-            starting = [Worker.start(self.target, self.argument) for _ in range(self.size - len(alive))]
+            starting = [
+                Worker.start(self.target, self.argument, self.threads) for _ in range(self.size - len(alive))
+            ]
             started = await asyncio.gather(*starting)
             self._workers = [*alive, *started]
 
@@ -195,23 +201,34 @@ def _answer(function: Callable[..., Any], call_id: int, args: tuple[Any, ...]) -
         return _frame((call_id, False, repr(exc)))
 
 
-def serve(target: str) -> None:
-    """The worker's side: build the function, then answer frames until stdin closes."""
+def serve(target: str, threads: int) -> None:
+    """The worker's side: build the function, then answer frames until stdin closes.
+
+    Calls run on `threads` threads, so one that waits (a DNS server that does not answer)
+    does not hold up the others; answers go back in the order they are ready.
+    """
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Only our frames may go to the pipe: anything a library prints goes to stderr instead.
     sys.stdout = sys.stderr
     module_name, _, factory_name = target.partition(":")
     factory: Callable[[Any], Callable[..., Any]] = getattr(importlib.import_module(module_name), factory_name)
-    with contextlib.suppress(EOFError):
+    writing = threading.Lock()
+
+    def reply(function: Callable[..., Any], call_id: int, args: tuple[Any, ...]) -> None:
+        frame = _answer(function, call_id, args)
+        with writing:
+            answers.write(frame)
+            answers.flush()
+
+    with ThreadPoolExecutor(threads) as calls, contextlib.suppress(EOFError):
         function = factory(_read(requests))
         answers.write(_frame(READY))
         answers.flush()
         while True:
             call_id, args = _read(requests)
-            answers.write(_answer(function, call_id, args))
-            answers.flush()
+            calls.submit(reply, function, call_id, args)
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))
