@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.kv import CACHE_SECONDS, SettingsStore
 from tempmail.errors import ApiError
-from tempmail.mail.pipeline import StoredMail, header_of
+from tempmail.mail.pipeline import HeaderBlock, StoredMail, header_of
 from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
 from tempmail.ttl_cache import MISSING, TtlCache
 
@@ -53,12 +53,13 @@ def is_automated(mail: StoredMail) -> bool:
     """RFC 3834 §2: no reply to an empty return path, to auto-submitted mail, or to lists."""
     if not mail.mail_from or _AUTOMATED_LOCAL_PARTS.match(mail.mail_from.partition("@")[0]):
         return True
-    auto_submitted = header_of(mail.raw, "Auto-Submitted").lower()
+    headers = HeaderBlock(mail.raw)
+    auto_submitted = headers.get("Auto-Submitted").lower()
     if auto_submitted and auto_submitted != "no":
         return True
-    if header_of(mail.raw, "Precedence").lower() in ("bulk", "list", "junk"):
+    if headers.get("Precedence").lower() in ("bulk", "list", "junk"):
         return True
-    return any(header_of(mail.raw, name) for name in ("List-Id", "List-Unsubscribe", "X-Autoreply"))
+    return any(headers.get(name) for name in ("List-Id", "List-Unsubscribe", "X-Autoreply"))
 
 
 class AutoReplyService:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from typing import Protocol
@@ -45,6 +46,10 @@ class InboundMail:
     raw: bytes
     peer_ip: str | None = None
     helo: str = ""
+    headers: HeaderBlock = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", HeaderBlock(self.raw))
 
 
 @dataclass(slots=True)
@@ -99,32 +104,45 @@ class StoreFailed(Exception):
 Stage = Callable[[InboundMail, Delivery], Awaitable[str | None]]
 
 
-def header_of(raw: bytes, name: str) -> str:
-    """One header's text (unfolded, encoded words decoded), read from the header block only;
-    "" when absent or unreadable.
+class HeaderBlock:
+    """A message's header block, parsed once, for stages that each read a header or two.
 
-    Several stages read a header of every mail, so this stays cheap: only the header block is
+    Several stages read headers of every mail, so this stays cheap: only the header block is
     parsed, with compat32 (no header objects built). A header we cannot decode must never cost
     the mail, so every error reads as "absent".
     """
-    end = raw.find(b"\r\n\r\n")
-    if end < 0:
-        end = raw.find(b"\n\n")
-    block = (raw if end < 0 else raw[: end + 2]).decode("utf-8", errors="replace")
-    try:
-        value = HeaderParser(policy=compat32).parsestr(block).get(name)
-    except Exception:
-        return ""
-    if value is None:
-        return ""
-    text = _FOLDING.sub(" ", str(value))
-    with contextlib.suppress(HeaderParseError, LookupError, UnicodeError, ValueError):
-        text = str(make_header(decode_header(text)))
-    return text.strip()
+
+    def __init__(self, raw: bytes) -> None:
+        end = raw.find(b"\r\n\r\n")
+        if end < 0:
+            end = raw.find(b"\n\n")
+        block = (raw if end < 0 else raw[: end + 2]).decode("utf-8", errors="replace")
+        try:
+            self._message: Message | None = HeaderParser(policy=compat32).parsestr(block)
+        except Exception:
+            self._message = None
+
+    def get(self, name: str) -> str:
+        """One header's text (unfolded, encoded words decoded); "" when absent or unreadable."""
+        try:
+            value = None if self._message is None else self._message.get(name)
+        except Exception:
+            return ""
+        if value is None:
+            return ""
+        text = _FOLDING.sub(" ", str(value))
+        with contextlib.suppress(HeaderParseError, LookupError, UnicodeError, ValueError):
+            text = str(make_header(decode_header(text)))
+        return text.strip()
 
 
-def message_id_of(raw: bytes) -> str | None:
-    return header_of(raw, "Message-ID")[:MAX_MESSAGE_ID] or None
+def header_of(raw: bytes, name: str) -> str:
+    """One header of `raw` (see `HeaderBlock`); parse once with HeaderBlock to read several."""
+    return HeaderBlock(raw).get(name)
+
+
+def message_id_of(headers: HeaderBlock) -> str | None:
+    return headers.get("Message-ID")[:MAX_MESSAGE_ID] or None
 
 
 class Pipeline:
@@ -190,7 +208,7 @@ class Pipeline:
                 address=d.recipient,
                 source=mail.mail_from,
                 raw=d.raw,
-                message_id=message_id_of(d.raw),
+                message_id=message_id_of(mail.headers),
             )
             for d in deliveries
         ]
@@ -213,7 +231,7 @@ class Pipeline:
         needles = [b.strip().lower() for b in blocked if b.strip()]
         if not needles:
             return None
-        senders = f"{mail.mail_from}\n{header_of(mail.raw, 'From')}".lower()
+        senders = f"{mail.mail_from}\n{mail.headers.get('From')}".lower()
         return "Sender is blocked" if any(n in senders for n in needles) else None
 
     async def _authenticate(self, mail: InboundMail) -> AuthResults | None:
@@ -221,7 +239,7 @@ class Pipeline:
         if not self.settings.ENABLE_CHECK_JUNK_MAIL:
             return None
         return await self.auth.check(
-            mail.raw, mail.mail_from, mail.peer_ip, mail.helo, header_of(mail.raw, "From")
+            mail.raw, mail.mail_from, mail.peer_ip, mail.helo, mail.headers.get("From")
         )
 
     async def _junk(self, mail: InboundMail, delivery: Delivery) -> str | None:
