@@ -40,6 +40,21 @@ def _answer(query_wire: bytes, records: Records) -> bytes:
     return response.to_wire()
 
 
+def _bind_pair(
+    udp_handler: type[socketserver.BaseRequestHandler], tcp_handler: type[socketserver.BaseRequestHandler]
+) -> tuple[socketserver.ThreadingUDPServer, socketserver.ThreadingTCPServer]:
+    """A UDP and a TCP server on one free port. The free UDP port the system picks may be taken
+    for TCP (by any connection's local end), so a few ports are tried."""
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    for _ in range(20):
+        udp = socketserver.ThreadingUDPServer((HOST, 0), udp_handler)
+        try:
+            return udp, socketserver.ThreadingTCPServer((HOST, udp.server_address[1]), tcp_handler)
+        except OSError:
+            udp.server_close()
+    raise OSError("no port free for both UDP and TCP")
+
+
 class DnsServer:
     """`DnsServer({("example.com", "TXT"): ['"v=spf1 -all"']}).start()`; `port` is UDP and TCP."""
 
@@ -62,10 +77,8 @@ class DnsServer:
                 wire = _answer(self.rfile.read(length), records)
                 self.wfile.write(struct.pack("!H", len(wire)) + wire)
 
-        udp = socketserver.ThreadingUDPServer((HOST, 0), Udp)
+        udp, tcp = _bind_pair(Udp, Tcp)
         self.port = udp.server_address[1]
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        tcp = socketserver.ThreadingTCPServer((HOST, self.port), Tcp)
         for server in (udp, tcp):
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

@@ -12,6 +12,7 @@ import email
 import email.policy
 import json
 import random
+import re
 import time
 from collections import Counter
 from email.message import Message
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tempmail.mail import codes
 from tempmail.mail.codes import Extracted, extract
 
 CORPUS = Path(__file__).parent / "corpus" / "verification"
@@ -376,3 +378,55 @@ def test_garbage_never_raises() -> None:
 
 def test_none_inputs_do_not_raise() -> None:
     assert extract(None, None, None) == Extracted("none", "", "")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the fast scans
+# They stand in front of case-insensitive patterns and must find everything those find.
+def _phrase_characters() -> set[str]:
+    blocks = [block for pair in codes._KEYWORDS.values() for block in pair]
+    phrases = [
+        *(p for block in blocks for p in codes._phrases(block)),
+        *codes._ADDRESS_WORDS,
+        *codes._ADDRESS_MARKS,
+    ]
+    return {char for phrase in phrases for char in phrase}
+
+
+def test_folding_equals_what_ignorecase_equates() -> None:
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for char in _phrase_characters():
+        for equal in re.findall(re.escape(char), everything, re.IGNORECASE):
+            # A character that folds to two ("İ") sends the whole text down the slow path.
+            assert len(codes._fold(equal)) > 1 or codes._fold(equal) == codes._fold(char), (char, equal)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_keyword_scan_finds_what_the_pattern_finds(name: str) -> None:
+    subject, text, html = load_mail(name)
+    for body in (subject, text, html):
+        expected = [(m.span(), m.lastgroup) for m in codes._KEYWORD_RE.finditer(body)]
+        assert [(m.span(), m.lastgroup) for m in codes._keyword_matches(body)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your VERIFICATION CODE is 123456",
+        "verification-code: 1234, or verificationcode",
+        "barcode 1234 xcode review Ihr Code",  # keywords glued to other letters do not count
+        "Your verifıcation code (dotless i) and ſecurity code (long s): 483920",
+        "İstanbul: Ihr Code 483920",  # "İ" lower-cases to two characters: the slow path
+        "验证码：483920；인증 번호 123456",
+    ],
+)
+def test_keyword_scan_matches_the_pattern_on_tricky_text(text: str) -> None:
+    expected = [(m.span(), m.lastgroup) for m in codes._KEYWORD_RE.finditer(text)]
+    assert [(m.span(), m.lastgroup) for m in codes._keyword_matches(text)] == expected
+    assert expected
+
+
+def test_address_hint_agrees_with_the_pattern() -> None:
+    lines = ["1 Main Street", "MAIN STREET 5", "Streets 4", "© 2024 ACME GmbH", "ſtreet 9", "Your code 1234"]
+    for line in lines:
+        if codes._ADDRESS_LINE_RE.search(line):
+            assert codes._may_match(codes._ADDRESS_HINT_RE, line), line

@@ -33,6 +33,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
@@ -89,73 +90,113 @@ def _cjk(block: str) -> str:
 
 
 # Phrases that name a one-time code outright.
-_STRONG = (
-    _words(
-        """
-        verification code | verify code | verification pin | security code | confirmation code | login code
-        log in code | sign in code | one time code | one time passcode | one time password | one time pin
-        OTP | passcode | 2FA code | two factor code | authentication code | auth code | access code
-        Steam Guard code | temporary code | your code | your codes | recovery code | activation code
-        validation code | Bestätigungscode | Bestaetigungscode | Sicherheitscode | Verifizierungscode
-        Verifikationscode | Anmeldecode | Einmalcode | Einmalpasswort | Zugangscode | Prüfcode | Ihr Code
-        Dein Code | code de vérification | code de verification | code de confirmation | code de sécurité
-        code d'accès | code à usage unique | code de connexion | votre code | código de verificación
-        código de verificacion | código de verificação | código de seguridad | código de segurança
-        código de acceso | código de acesso | código de confirmación | código de confirmação
-        código de validación | tu código | seu código | su código | codice di verifica | codice di sicurezza
-        код подтверждения | проверочный код | код для входа | одноразовый код | код безопасности
-        код доступа | код верификации | ваш код
-        """
-    )
-    + "|"
-    + _cjk(
-        """
-        验证码 | 驗證碼 | 校验码 | 校驗碼 | 动态码 | 動態碼 | 确认码 | 確認碼 | 认证码 | 認證碼
-        安全码 | 动态密码 | 動態密碼 | 验证代码 | 登录码 | 校验代码
-        認証コード | 確認コード | 認証番号 | ワンタイムパスワード | ワンタイム | セキュリティコード
-        承認コード | 検証コード | ログインコード | パスコード | 確認番号
-        인증번호 | 인증 번호 | 인증 코드 | 보안 코드 | 확인 코드 | 승인번호
-        """
-    )
-)
+_STRONG_WORDS = """
+    verification code | verify code | verification pin | security code | confirmation code | login code
+    log in code | sign in code | one time code | one time passcode | one time password | one time pin
+    OTP | passcode | 2FA code | two factor code | authentication code | auth code | access code
+    Steam Guard code | temporary code | your code | your codes | recovery code | activation code
+    validation code | Bestätigungscode | Bestaetigungscode | Sicherheitscode | Verifizierungscode
+    Verifikationscode | Anmeldecode | Einmalcode | Einmalpasswort | Zugangscode | Prüfcode | Ihr Code
+    Dein Code | code de vérification | code de verification | code de confirmation | code de sécurité
+    code d'accès | code à usage unique | code de connexion | votre code | código de verificación
+    código de verificacion | código de verificação | código de seguridad | código de segurança
+    código de acceso | código de acesso | código de confirmación | código de confirmação
+    código de validación | tu código | seu código | su código | codice di verifica | codice di sicurezza
+    код подтверждения | проверочный код | код для входа | одноразовый код | код безопасности
+    код доступа | код верификации | ваш код
+    """
+_STRONG_CJK = """
+    验证码 | 驗證碼 | 校验码 | 校驗碼 | 动态码 | 動態碼 | 确认码 | 確認碼 | 认证码 | 認證碼
+    安全码 | 动态密码 | 動態密碼 | 验证代码 | 登录码 | 校验代码
+    認証コード | 確認コード | 認証番号 | ワンタイムパスワード | ワンタイム | セキュリティコード
+    承認コード | 検証コード | ログインコード | パスコード | 確認番号
+    인증번호 | 인증 번호 | 인증 코드 | 보안 코드 | 확인 코드 | 승인번호
+    """
 # Words that make a nearby number likely to be a code without naming it as such.
-_WEAK = (
-    _words(
-        """
-        code | codes | PIN | verify | verification | confirm | confirmation | login | log in | sign in
-        authenticate | authentication | 2FA | two factor | identity | bestätigen | Bestätigung | anmelden
-        Anmeldung | einloggen | verifizieren | vérifier | vérification | confirmer | connexion
-        se connecter | código | codigo | verificar | validar | confirmar | iniciar sesión | entrar | acceder
-        код | подтвердить | подтверждения | вход | войти
-        """
-    )
-    + "|"
-    + _cjk("代码 | 验证 | 驗證 | 登录 | 登入 | 登錄 | 校验 | コード | ログイン | 認証 | 코드 | 로그인 | 인증")
-)
-_WEAKEST = (
-    _words("password | passwort | mot de passe | contraseña | senha | пароль")
-    + "|"
-    + _cjk("密码 | パスワード | 비밀번호")
-)
+_WEAK_WORDS = """
+    code | codes | PIN | verify | verification | confirm | confirmation | login | log in | sign in
+    authenticate | authentication | 2FA | two factor | identity | bestätigen | Bestätigung | anmelden
+    Anmeldung | einloggen | verifizieren | vérifier | vérification | confirmer | connexion
+    se connecter | código | codigo | verificar | validar | confirmar | iniciar sesión | entrar | acceder
+    код | подтвердить | подтверждения | вход | войти
+    """
+_WEAK_CJK = "代码 | 验证 | 驗證 | 登录 | 登入 | 登錄 | 校验 | コード | ログイン | 認証 | 코드 | 로그인 | 인증"
+_WEAKEST_WORDS = "password | passwort | mot de passe | contraseña | senha | пароль"
+_WEAKEST_CJK = "密码 | パスワード | 비밀번호"
 # A "code" that is not a login code: promotions, postcodes, program code.
-_NOT_AUTH = (
-    _words(
-        """
-        promo code | promotional code | coupon code | coupon | discount code | voucher code | gift code
-        gift card | referral code | invite code | invitation code | zip code | postal code | post code
-        postcode | area code | QR code | source code | code review | Gutscheincode | Gutschein | Rabattcode
-        code promo | code de réduction | bon de réduction | código promocional | código de descuento
-        cupón | cupom | промокод | купон
-        """
-    )
-    + "|"
-    + _cjk("优惠码 | 优惠券 | 兑换码 | 邀请码 | 礼品卡 | クーポン | 招待コード | 쿠폰 | 할인 코드")
-)
+_NOT_AUTH_WORDS = """
+    promo code | promotional code | coupon code | coupon | discount code | voucher code | gift code
+    gift card | referral code | invite code | invitation code | zip code | postal code | post code
+    postcode | area code | QR code | source code | code review | Gutscheincode | Gutschein | Rabattcode
+    code promo | code de réduction | bon de réduction | código promocional | código de descuento
+    cupón | cupom | промокод | купон
+    """
+_NOT_AUTH_CJK = "优惠码 | 优惠券 | 兑换码 | 邀请码 | 礼品卡 | クーポン | 招待コード | 쿠폰 | 할인 코드"
+_KEYWORDS = {  # in the order they are tried at one position
+    "strong": (_STRONG_WORDS, _STRONG_CJK),
+    "not_auth": (_NOT_AUTH_WORDS, _NOT_AUTH_CJK),
+    "weak": (_WEAK_WORDS, _WEAK_CJK),
+    "weakest": (_WEAKEST_WORDS, _WEAKEST_CJK),
+}
 _KEYWORD_RE = re.compile(
-    f"(?P<strong>{_STRONG})|(?P<not_auth>{_NOT_AUTH})|(?P<weak>{_WEAK})|(?P<weakest>{_WEAKEST})",
+    "|".join(f"(?P<{kind}>{_words(words)}|{_cjk(cjk)})" for kind, (words, cjk) in _KEYWORDS.items()),
     re.IGNORECASE,
 )
 _KEYWORD_WEIGHT = {"strong": 3.0, "weak": 2.0, "weakest": 1.0}
+
+# The characters that `re.IGNORECASE` takes as equal to another beyond what `str.lower` maps
+# (dotless i, long s, the Greek symbol variants, the old Cyrillic letter forms), each mapped to
+# the one it equals, so that `_fold(a) == _fold(b)` wherever the pattern takes `a` for `b`.
+_FOLD_FIXES = str.maketrans(
+    "\u0131\u017f\u00b5\u0345\u1fbe\u03d0\u03f5\u03d1\u03f0\u03d6\u03f1\u03c2\u03d5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\ufb05\u1fd3\u1fe3",
+    "\u0069\u0073\u03bc\u03b9\u03b9\u03b2\u03b5\u03b8\u03ba\u03c0\u03c1\u03c3\u03c6\u0432\u0434\u043e\u0441\u0442\u0442\u044a\u0463\ua64b\u1e61\ufb06\u0390\u03b0",
+)
+
+
+def _fold(text: str) -> str:
+    return text.lower().translate(_FOLD_FIXES)
+
+
+def _prefilter(phrases: Iterable[Sequence[str]]) -> re.Pattern[str]:
+    """A pattern that finds, in `_fold`ed text, every place one of `phrases` (each a sequence
+    of regex units: escaped characters and optional separators) may begin.
+
+    The patterns it stands in front of try a few hundred case-insensitive alternatives, each
+    behind a word-boundary lookbehind, at every position of the text: about a millisecond per
+    mail body. Here the phrases share their prefixes in one trie and need neither case folding
+    nor boundaries, so the engine skips most positions by their first character. It matches
+    wherever the real pattern does, and at some more places, which the real pattern rejects.
+    """
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for phrase in phrases:
+        node = trie
+        for unit in phrase:
+            node = node.setdefault(unit, {})
+        node[""] = {}
+
+    def alternation(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+        if "" in node:
+            return ""  # a whole phrase ends here: enough to say one may begin
+        branches = [unit + alternation(child) for unit, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return re.compile(alternation(trie))
+
+
+def _units(phrase: str, separators: str = "", gap: str = "") -> list[str]:
+    """`phrase`, folded, as the units `_prefilter` takes; between pieces split at `separators`
+    goes the optional `gap`."""
+    pieces = re.split(separators, _fold(phrase)) if separators else [_fold(phrase)]
+    units = [re.escape(char) for char in pieces[0]]
+    for piece in pieces[1:]:
+        units += [gap, *(re.escape(char) for char in piece)]
+    return units
+
+
+_KEYWORD_START_RE = _prefilter(
+    [_units(phrase, r"[\s\-]+", r"[\s\-]?") for words, _ in _KEYWORDS.values() for phrase in _phrases(words)]
+    + [_units(phrase, r"\s+", r"\s?") for _, cjk in _KEYWORDS.values() for phrase in _phrases(cjk)]
+)
 
 # Words right before a number that make it an identifier, amount, phone or address number.
 _ID_CONTEXT_RE = re.compile(
@@ -183,22 +224,23 @@ _ID_CONTEXT_RE = re.compile(
     re.IGNORECASE,
 )
 # Lines that are postal addresses or legal footers: every number on them is suspect.
+_ADDRESS_WORDS = _phrases(
+    """
+    street | st. | avenue | ave | road | rd. | blvd | boulevard | parkway | lane | suite | floor
+    po box | p.o. box | straße | strasse | str. | platz | allee | rue | quai | calle | avenida | av.
+    rua | piso | plaza | ул. | улица | проспект | москва | copyright | all rights reserved | gmbh
+    inc. | llc | ltd | corp. | corporation | amtsgericht | handelsregister
+    """
+)
+_ADDRESS_MARKS = ["有限公司", "株式会社", "주식회사", "(주)", "〒", "版权所有", "版權所有", "©", "(c)"]
 _ADDRESS_LINE_RE = re.compile(
     r"(?<!\w)(?:"
-    + "|".join(
-        re.escape(word)
-        for word in _phrases(
-            """
-            street | st. | avenue | ave | road | rd. | blvd | boulevard | parkway | lane | suite | floor
-            po box | p.o. box | straße | strasse | str. | platz | allee | rue | quai | calle | avenida | av.
-            rua | piso | plaza | ул. | улица | проспект | москва | copyright | all rights reserved | gmbh
-            inc. | llc | ltd | corp. | corporation | amtsgericht | handelsregister
-            """
-        )
-    )
-    + r")(?!\w)|有限公司|株式会社|주식회사|\(주\)|〒|版权所有|版權所有|©|\(c\)",
+    + "|".join(re.escape(word) for word in _ADDRESS_WORDS)
+    + r")(?!\w)|"
+    + "|".join(re.escape(mark) for mark in _ADDRESS_MARKS),
     re.IGNORECASE,
 )
+_ADDRESS_HINT_RE = _prefilter(_units(phrase) for phrase in [*_ADDRESS_WORDS, *_ADDRESS_MARKS])
 _STATE_ZIP_RE = re.compile(r"\b[A-Z]{2},? [0-9]{5}(?:-[0-9]{4})?\b")
 _CURRENCY_BEFORE = "$€£¥￥₩₽₹฿₫"
 _CURRENCY_WORD_BEFORE_RE = re.compile(
@@ -218,7 +260,8 @@ _PRODUCT_RE = re.compile(r"[0-9]+(?:GB|MB|TB|KB|MP|MM|CM|HZ|KG|ML|K|P|W|V|X|G|FP
 _URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
 # The lookbehind makes a match start only at the beginning of a run: no quadratic backtracking.
 _EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_RUN_RE = re.compile(r"[A-Za-z0-9]+")
+# A run of letters and digits; group 1 is set when it holds a digit.
+_RUN_RE = re.compile(r"[A-Za-z]+(?![A-Za-z0-9])|([A-Za-z]*[0-9][A-Za-z0-9]*)")
 _DIGIT_RE = re.compile(r"[0-9]")
 # Digits shown one per box: "4 8 3 9 2 0", or one per table cell.
 _SPACED_DIGITS_RE = re.compile(
@@ -437,7 +480,10 @@ class _Lines:
         """A postal address or legal footer line: every number on it is suspect."""
         if index not in self._address:
             line = self.line(index)
-            self._address[index] = bool(_ADDRESS_LINE_RE.search(line) or _STATE_ZIP_RE.search(line))
+            self._address[index] = bool(
+                (_may_match(_ADDRESS_HINT_RE, line) and _ADDRESS_LINE_RE.search(line))
+                or _STATE_ZIP_RE.search(line)
+            )
         return self._address[index]
 
 
@@ -520,6 +566,9 @@ def _single_kind(token: str) -> bool | None:
 def _code_candidates(text: str, blocked: list[tuple[int, int]]) -> list[_Candidate]:
     found: list[_Candidate] = []
     runs = [m for _, m in zip(range(MAX_CANDIDATES * 4), _RUN_RE.finditer(text), strict=False)]
+    # Every candidate holds a digit: only the runs that have one, and their neighbours (the
+    # other half of a pair), need a look. Most runs of a mail are words.
+    with_digit = [index for index, run in enumerate(runs) if run.lastindex]
     used: set[int] = set()
     # digits shown one per box ("4 8 3 9 2 0", one per table cell)
     for match in _SPACED_DIGITS_RE.finditer(text):
@@ -529,7 +578,8 @@ def _code_candidates(text: str, blocked: list[tuple[int, int]]) -> list[_Candida
         value = re.sub(r"\s", "", match.group(0))
         found.append(_Candidate(value, value, start, end, True))
         used.update(range(start, end))
-    for left, right in itertools.pairwise(runs):
+    for first in sorted({i for index in with_digit for i in (index - 1, index) if 0 <= i < len(runs) - 1}):
+        left, right = runs[first], runs[first + 1]
         a, b = left.group(0), right.group(0)
         if right.start() != left.end() + 1 or not (3 <= len(a) <= 5 and 3 <= len(b) <= 5):
             continue
@@ -543,7 +593,7 @@ def _code_candidates(text: str, blocked: list[tuple[int, int]]) -> list[_Candida
             continue
         found.append(_Candidate(value, (a + b).upper(), start, end, numeric))
         used.update((left.start(), right.start()))
-    for match in runs:
+    for match in (runs[index] for index in with_digit):
         if len(found) >= MAX_CANDIDATES:
             break
         token, start, end = match.group(0), match.start(), match.end()
@@ -564,9 +614,32 @@ class _Keyword:
     negative: bool
 
 
+def _may_match(hint: re.Pattern[str], text: str) -> bool:
+    """Whether `hint`, a `_prefilter`, finds where its real pattern may match in `text`."""
+    folded = _fold(text)
+    return len(folded) != len(text) or hint.search(folded) is not None
+
+
+def _keyword_matches(text: str) -> Iterator[re.Match[str]]:
+    """What `_KEYWORD_RE.finditer(text)` yields, found several times faster: the trie of
+    `_KEYWORD_START_RE` finds the next place a keyword may begin, `_KEYWORD_RE` decides there."""
+    folded = _fold(text)
+    if len(folded) != len(text):  # a few characters lower-case to two ("İ")
+        yield from _KEYWORD_RE.finditer(text)
+        return
+    position = 0
+    while (start := _KEYWORD_START_RE.search(folded, position)) is not None:
+        match = _KEYWORD_RE.match(text, start.start())
+        if match is None:
+            position = start.start() + 1
+        else:
+            yield match
+            position = match.end()
+
+
 def _keywords(text: str) -> list[_Keyword]:
     found: list[_Keyword] = []
-    for match in itertools.islice(_KEYWORD_RE.finditer(text), 5_000):
+    for match in itertools.islice(_keyword_matches(text), 5_000):
         kind = match.lastgroup or "weak"
         found.append(_Keyword(match.start(), match.end(), _KEYWORD_WEIGHT.get(kind, 0.0), kind == "not_auth"))
     return found
