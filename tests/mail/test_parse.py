@@ -8,7 +8,7 @@ from email.policy import SMTP
 
 import pytest
 
-from tempmail.mail.parse import Attachment, attachment_content, parse_mail
+from tempmail.mail.parse import POLICY, Attachment, attachment_content, parse_mail
 
 
 def build(**headers: str) -> EmailMessage:
@@ -222,3 +222,22 @@ def test_five_megabyte_attachment_size_is_exact() -> None:
     msg.add_attachment(data, maintype="application", subtype="octet-stream", filename="big.bin")
     (attachment,) = parse_mail(msg.as_bytes(policy=SMTP)).attachments
     assert attachment.size == len(data)
+
+
+def test_structure_headers_are_parsed_once_per_value() -> None:
+    factory = POLICY.header_factory
+    first = factory("Content-Type", 'text/plain; charset="utf-8"')
+    assert factory("Content-Type", 'text/plain; charset="utf-8"') is first
+    assert first.params["charset"] == "utf-8"
+    assert factory("Content-Type", "text/html").content_type == "text/html"
+    assert factory("Subject", "Hi") is not factory("Subject", "Hi")
+
+
+def test_mails_sharing_structure_headers_parse_alike() -> None:
+    mails = [
+        f"From: a@x.example\r\nSubject: {n}\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: text/plain; charset="utf-8"\r\n\r\nbody {n}\r\n'.encode()
+        for n in range(3)
+    ]
+    parsed = [parse_mail(raw) for raw in mails]
+    assert [(p.subject, p.text) for p in parsed] == [(str(n), f"body {n}\n") for n in range(3)]
