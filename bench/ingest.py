@@ -22,9 +22,11 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import SynchronizedArray
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -45,6 +47,7 @@ from _common import (
     start_server,
 )
 
+STALL_SECONDS = 30.0
 PARAGRAPH = (
     "Thank you for signing up. Your verification code is 482913; it expires in ten minutes. If you did "
     "not ask for this code, you can ignore this message. This is an automated message, please do not "
@@ -91,23 +94,38 @@ def dkim_signer() -> tuple[Callable[[bytes], bytes], dict[tuple[str, str], list[
 
 
 def _outside_world(
-    zones: dict[tuple[str, str], list[str]], ready: Queue[tuple[str, int, str]], stop: Event
+    zones: dict[tuple[str, str], list[str]],
+    ready: Queue[tuple[str, int, str]],
+    stop: Event,
+    arrived: SynchronizedArray[int],
 ) -> None:
     """The DNS server, relay and webhook receiver, in a process of their own, so that their
-    work does not compete with the load generator for one interpreter's lock."""
+    work does not compete with the load generator for one interpreter's lock. `arrived` counts
+    the mails the relay got (forwards, auto-replies) and the webhook calls."""
     with DnsServer(zones) as dns_server, SmtpSink() as relay, HttpReceiver() as receiver:
         ready.put((dns_server.address, relay.port, f"{receiver.url}/hook"))
-        stop.wait()
+        while not stop.wait(0.05):
+            arrived[0], arrived[1] = len(relay.messages), len(receiver.requests)
+
+
+@dataclass
+class World:
+    """What `--all-stages` needs from the outside world."""
+
+    settings: dict[str, str]
+    sign: Callable[[bytes], bytes]
+    webhook_url: str
+    arrived: SynchronizedArray[int]
 
 
 @contextlib.contextmanager
-def every_stage() -> Iterator[tuple[dict[str, str], Callable[[bytes], bytes], str]]:
-    """Outside world for `--all-stages`: DNS, a relay and a webhook receiver on loopback.
-    Yields the server settings, the DKIM signer and the webhook URL."""
+def every_stage() -> Iterator[World]:
+    """Outside world for `--all-stages`: DNS, a relay and a webhook receiver on loopback."""
     sign, zones = dkim_signer()
     ready: Queue[tuple[str, int, str]] = multiprocessing.Queue()
     stop = multiprocessing.Event()
-    world = multiprocessing.Process(target=_outside_world, args=(zones, ready, stop), daemon=True)
+    arrived = multiprocessing.Array("i", 2)
+    world = multiprocessing.Process(target=_outside_world, args=(zones, ready, stop, arrived), daemon=True)
     world.start()
     try:
         dns_address, relay_port, webhook_url = ready.get(timeout=30)
@@ -122,7 +140,7 @@ def every_stage() -> Iterator[tuple[dict[str, str], Callable[[bytes], bytes], st
             "ENABLE_AUTO_REPLY": "true",
             "ENABLE_WEBHOOK": "true",
         }
-        yield env, sign, webhook_url
+        yield World(env, sign, webhook_url, arrived)
     finally:
         stop.set()
         world.join(10)
@@ -176,24 +194,31 @@ async def wait_visible(server: Server, jwts: list[str], expected: int) -> None:
             await asyncio.sleep(0.05)
 
 
-async def run(
-    server: Server,
-    n: int,
-    concurrency: int,
-    address_count: int,
-    extra: str,
-    sign: Callable[[bytes], bytes] | None = None,
-    webhook_url: str = "",
-) -> None:
+async def wait_after_store(arrived: SynchronizedArray[int], forwards: int, webhooks: int) -> bool:
+    """Wait until the relay got `forwards` mails and the receiver `webhooks` calls; False when
+    nothing more arrived for STALL_SECONDS."""
+    last, last_change = (-1, -1), time.perf_counter()
+    while arrived[0] < forwards or arrived[1] < webhooks:
+        now = (arrived[0], arrived[1])
+        if now != last:
+            last, last_change = now, time.perf_counter()
+        elif time.perf_counter() - last_change > STALL_SECONDS:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def run(server: Server, args: argparse.Namespace, extra: str, world: World | None) -> None:
+    n, concurrency, address_count = args.n, args.c, args.addresses
     created = [server.new_address() for _ in range(address_count)]
-    if webhook_url:
-        configure_every_stage(server, created, webhook_url)
+    if world is not None:
+        configure_every_stage(server, created, world.webhook_url)
     mails = [
         (created[i % address_count]["address"], message(created[i % address_count]["address"], i))
         for i in range(n)
     ]
-    if sign is not None:
-        mails = [(to, sign(raw)) for to, raw in mails]
+    if world is not None:
+        mails = [(to, world.sign(raw)) for to, raw in mails]
     shares = [mails[i::concurrency] for i in range(concurrency)]
     latencies: list[float] = []
     started = time.perf_counter()
@@ -209,6 +234,15 @@ async def run(
     )
     print(f"accepted (250)     {n / accepted:8.1f} msgs/s  ({accepted:.2f} s)")
     print(f"visible via API    {n / visible:8.1f} msgs/s  ({visible:.2f} s)")
+    if world is not None:
+        settings = dict(item.split("=", 1) for item in args.env)
+        forwards = n if settings.get("FORWARD_ADDRESS_LIST") else 0
+        webhooks = n if settings.get("ENABLE_WEBHOOK") == "true" else 0
+        if await wait_after_store(world.arrived, forwards, webhooks):
+            done = time.perf_counter() - started
+            print(f"forwarded+webhooks {n / done:8.1f} msgs/s  ({done:.2f} s)")
+        else:
+            print(f"forwarded+webhooks stalled at {world.arrived[0]} forwards, {world.arrived[1]} webhooks")
     print(f"SMTP transaction   {describe_latencies(latencies)}")
 
 
@@ -223,15 +257,15 @@ def main() -> None:
     server_arguments(parser)
     args = parser.parse_args()
     with contextlib.ExitStack() as outside:
-        sign, webhook_url, extra = None, "", " ".join(args.env)
+        world, extra = None, " ".join(args.env)
         if args.all_stages:
-            env, sign, webhook_url = outside.enter_context(every_stage())
+            world = outside.enter_context(every_stage())
             # `--env` given on the command line wins, so one stage can be switched off again.
-            args.env = [f"{key}={value}" for key, value in env.items()] + args.env
+            args.env = [f"{key}={value}" for key, value in world.settings.items()] + args.env
             extra = f"every stage on {extra}".strip()
         server = start_server(args)
         try:
-            asyncio.run(run(server, args.n, args.c, args.addresses, extra, sign, webhook_url))
+            asyncio.run(run(server, args, extra, world))
         finally:
             server.close()
 
