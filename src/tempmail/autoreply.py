@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from pydantic import BaseModel
@@ -67,6 +68,10 @@ class AutoReplyService:
         self.enabled = enabled
         self.store = store
         self._settings: TtlCache[str, dict[str, Any] | None] = TtlCache(CACHE_SECONDS)
+        # (address, sender) pairs answered today, remembered until their claim in the database
+        # expires, so that a sender who writes again costs no database read. Only ever skips a
+        # reply the database would also refuse.
+        self._replied: TtlCache[str, bool] = TtlCache(ONCE_PER_SECONDS)
         self.kv = kv
         self.sender = sender
 
@@ -105,10 +110,15 @@ class AutoReplyService:
         ):
             return False
         once_a_day = f"{REPLIED_PREFIX}{mail.address}:{mail.mail_from.lower()}"
-        if await self.kv.get_expiring(once_a_day) is not None:
-            return False  # the common case, answered by a read, not a write
+        if self._replied.get(once_a_day) is not MISSING:
+            return False  # the common case: the same sender writes again the same day
+        replied = await self.kv.get_expiring(once_a_day)
+        if replied is not None:
+            self._replied.put(once_a_day, True, replied.expires - time.time())
+            return False
         if not await self.kv.claim(once_a_day, ONCE_PER_SECONDS):
             return False
+        self._replied.put(once_a_day, True, ONCE_PER_SECONDS)
         parent = header_of(mail.raw, "Message-ID")
         try:
             message = build_message(

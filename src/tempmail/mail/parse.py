@@ -72,6 +72,17 @@ class _StructureParsedOnce(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._parsed_once = functools.lru_cache(maxsize=1024)(super().__call__)
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        """The header class for `name`: the registry builds a new class on every call (every
+        header read); one per name serves."""
+        key = name.lower()
+        if key not in self._classes:
+            if len(self._classes) >= MAX_HEADER_CLASSES:  # names come from mail: keep it bounded
+                self._classes.clear()
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         if name.lower() in _STRUCTURE_HEADERS:
@@ -79,6 +90,7 @@ class _StructureParsedOnce(HeaderRegistry):
         return super().__call__(name, value)
 
 
+MAX_HEADER_CLASSES = 1024
 _STRUCTURE_HEADERS = frozenset({"content-type", "content-disposition", "content-transfer-encoding"})
 POLICY = policy.default.clone(header_factory=_StructureParsedOnce())
 
