@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import ContentTypeHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -230,8 +230,9 @@ def test_structure_headers_are_parsed_once_per_value() -> None:
     assert isinstance(factory, HeaderRegistry)
     first = factory("Content-Type", 'text/plain; charset="utf-8"')
     assert factory("Content-Type", 'text/plain; charset="utf-8"') is first
+    assert isinstance(first, ContentTypeHeader)
     assert first.params["charset"] == "utf-8"
-    assert factory("Content-Type", "text/html").content_type == "text/html"
+    assert factory("Content-Type", "text/html") == "text/html"
     assert factory("Subject", "Hi") is not factory("Subject", "Hi")
     assert factory["Subject"] is factory["subject"]
     assert factory("X-Anything", "=?utf-8?q?caf=C3=A9?=") == "café"
