@@ -260,8 +260,9 @@ _PRODUCT_RE = re.compile(r"[0-9]+(?:GB|MB|TB|KB|MP|MM|CM|HZ|KG|ML|K|P|W|V|X|G|FP
 _URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
 # The lookbehind makes a match start only at the beginning of a run: no quadratic backtracking.
 _EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-# A run of letters and digits; group 1 is set when it holds a digit.
-_RUN_RE = re.compile(r"[A-Za-z]+(?![A-Za-z0-9])|([A-Za-z]*[0-9][A-Za-z0-9]*)")
+_RUN_RE = re.compile(r"[A-Za-z0-9]+")
+_RUN_TAIL_RE = re.compile(r"[A-Za-z0-9]{1,6}$")  # with endpos: the run that ends there
+_DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]*[0-9][A-Za-z0-9]*")
 _DIGIT_RE = re.compile(r"[0-9]")
 # Digits shown one per box: "4 8 3 9 2 0", or one per table cell.
 _SPACED_DIGITS_RE = re.compile(
@@ -563,12 +564,27 @@ def _single_kind(token: str) -> bool | None:
     return None
 
 
+def _pairs(text: str, runs: list[re.Match[str]]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Two runs of 3-5 characters with one space or dash between ("483 920", "AB12-CD34"), at
+    least one of them among `runs` (the runs that hold a digit), in the order of the text."""
+    pairs: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
+    for run in runs:
+        start, end = run.span()
+        if start >= 4 and text[start - 1] in " -":
+            left = _RUN_TAIL_RE.search(text, max(0, start - 7), start - 1)
+            whole = left is not None and (left.start() == 0 or not _RUN_RE.match(text, left.start() - 1))
+            if left is not None and whole:
+                pairs[left.start()] = (left.span(), (start, end))
+        if end < len(text) - 1 and text[end] in " -" and (right := _RUN_RE.match(text, end + 1)):
+            pairs[start] = ((start, end), right.span())
+    return [pairs[start] for start in sorted(pairs)]
+
+
 def _code_candidates(text: str, blocked: list[tuple[int, int]]) -> list[_Candidate]:
     found: list[_Candidate] = []
-    runs = [m for _, m in zip(range(MAX_CANDIDATES * 4), _RUN_RE.finditer(text), strict=False)]
-    # Every candidate holds a digit: only the runs that have one, and their neighbours (the
-    # other half of a pair), need a look. Most runs of a mail are words.
-    with_digit = [index for index, run in enumerate(runs) if run.lastindex]
+    # Every candidate holds a digit: the runs that have one, and their neighbours (the other
+    # half of a pair), are all that need a look. Most runs of a mail are words.
+    runs = list(itertools.islice(_DIGIT_RUN_RE.finditer(text), MAX_CANDIDATES * 4))
     used: set[int] = set()
     # digits shown one per box ("4 8 3 9 2 0", one per table cell)
     for match in _SPACED_DIGITS_RE.finditer(text):
@@ -578,22 +594,19 @@ def _code_candidates(text: str, blocked: list[tuple[int, int]]) -> list[_Candida
         value = re.sub(r"\s", "", match.group(0))
         found.append(_Candidate(value, value, start, end, True))
         used.update(range(start, end))
-    for first in sorted({i for index in with_digit for i in (index - 1, index) if 0 <= i < len(runs) - 1}):
-        left, right = runs[first], runs[first + 1]
-        a, b = left.group(0), right.group(0)
-        if right.start() != left.end() + 1 or not (3 <= len(a) <= 5 and 3 <= len(b) <= 5):
+    for (start, middle), (right_start, end) in _pairs(text, runs):
+        a, b = text[start:middle], text[right_start:end]
+        if not (3 <= len(a) <= 5 and 3 <= len(b) <= 5):
             continue
-        sep = text[left.end()]
-        pair = _pair_value(a, sep, b) if sep in " -" else None
-        if pair is None or left.start() in used:
+        pair = _pair_value(a, text[middle], b)
+        if pair is None or start in used:
             continue
-        start, end = left.start(), right.end()
         value, numeric = pair
         if _inside(blocked, start, end) or _hostile_neighbours(text, start, end, numeric):
             continue
         found.append(_Candidate(value, (a + b).upper(), start, end, numeric))
-        used.update((left.start(), right.start()))
-    for match in (runs[index] for index in with_digit):
+        used.update((start, right_start))
+    for match in runs:
         if len(found) >= MAX_CANDIDATES:
             break
         token, start, end = match.group(0), match.start(), match.end()
