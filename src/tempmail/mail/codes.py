@@ -148,8 +148,12 @@ _KEYWORD_WEIGHT = {"strong": 3.0, "weak": 2.0, "weakest": 1.0}
 # (dotless i, long s, the Greek symbol variants, the old Cyrillic letter forms), each mapped to
 # the one it equals, so that `_fold(a) == _fold(b)` wherever the pattern takes `a` for `b`.
 _FOLD_FIXES = str.maketrans(
-    "\u0131\u017f\u00b5\u0345\u1fbe\u03d0\u03f5\u03d1\u03f0\u03d6\u03f1\u03c2\u03d5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\ufb05\u1fd3\u1fe3",
-    "\u0069\u0073\u03bc\u03b9\u03b9\u03b2\u03b5\u03b8\u03ba\u03c0\u03c1\u03c3\u03c6\u0432\u0434\u043e\u0441\u0442\u0442\u044a\u0463\ua64b\u1e61\ufb06\u0390\u03b0",
+    # dotless i, long s, micro sign, iota subscript and Greek symbol forms
+    "\u0131\u017f\u00b5\u0345\u1fbe\u03d0\u03f5\u03d1\u03f0\u03d6\u03f1\u03c2\u03d5"
+    # old Cyrillic letter forms, long s with dot, the st ligature, Greek dialytika with tonos
+    "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\ufb05\u1fd3\u1fe3",
+    "\u0069\u0073\u03bc\u03b9\u03b9\u03b2\u03b5\u03b8\u03ba\u03c0\u03c1\u03c3\u03c6"
+    "\u0432\u0434\u043e\u0441\u0442\u0442\u044a\u0463\ua64b\u1e61\ufb06\u0390\u03b0",
 )
 
 
