@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -112,3 +113,39 @@ def test_a_slow_call_does_not_hold_up_the_others() -> None:
             await pool.close()
 
     assert run_async(scenario()) == [2, 1]
+
+
+class Threaded:
+    """A worker function that tells which thread ran it; calls with `wait` may block."""
+
+    def __init__(self, _argument: object) -> None:
+        pass
+
+    def __call__(self, value: int, wait: float = 0.0) -> tuple[int, str]:
+        time.sleep(wait)
+        return value, threading.current_thread().name
+
+    def may_block(self, value: int, wait: float = 0.0) -> bool:
+        return wait > 0
+
+
+def test_calls_that_cannot_block_run_without_a_hand_off() -> None:
+    async def scenario() -> list[tuple[int, str]]:
+        pool = WorkerPool(f"{__name__}:Threaded", None, size=1, threads=2)
+        finished: list[tuple[int, str]] = []
+
+        async def call(value: int, wait: float) -> None:
+            finished.append(await pool.call(value, wait))
+
+        try:
+            await pool.start()
+            await asyncio.gather(call(1, 1.0), call(2, 0.0), call(3, 0.0))
+            return finished
+        finally:
+            await pool.close()
+
+    finished = run_async(scenario())
+    assert [value for value, _ in finished] == [2, 3, 1]  # the waiting call held up no other
+    threads = dict(finished)
+    assert threads[2] == threads[3] == "MainThread"
+    assert threads[1] != "MainThread"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -25,7 +24,7 @@ import spf
 from tempmail.config import Settings
 from tempmail.mail import dkim_fast
 from tempmail.mail.worker_pool import WorkerPool
-from tempmail.ttl_cache import TtlCache
+from tempmail.ttl_cache import MISSING, TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +40,9 @@ WORKERS = max(1, (os.cpu_count() or 2) - 1)
 THREADS_PER_WORKER = 4
 FAILING = {"spf": {"fail", "softfail", "permerror"}, "dkim": {"fail"}, "dmarc": {"fail"}}
 _DMARC_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(\w+)", re.IGNORECASE)
+_DKIM_SIGNATURE = re.compile(rb"^dkim-signature:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_DKIM_TAG = re.compile(rb"(?:^|;)\s*([sdSD])\s*=\s*([^;\s]*)")
+_FOLD = re.compile(rb"\r?\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ class AuthChecker:
         if not ip:
             return "none"
         sender = mail_from or f"postmaster@{helo}"
-        key = (ip, sender.lower(), helo.lower())
+        key = _spf_key(ip, mail_from, helo)
         cached = self._spf_verdicts.get(key)
         if isinstance(cached, str):
             return cached
@@ -126,7 +128,7 @@ class AuthChecker:
 
     def _dkim(self, raw: bytes) -> tuple[str, str]:
         """(result, signing domain) of the first DKIM signature."""
-        if b"dkim-signature:" not in raw[:65536].lower():
+        if _dkim_key_name(raw) == "":  # a body that merely mentions DKIM-Signature: is unsigned
             return "none", ""
         verifier = dkim.DKIM(raw)
         try:
@@ -151,11 +153,13 @@ class AuthChecker:
         dkim_aligned = dkim_result == "pass" and organizational_domain(dkim_domain) == org
         return "pass" if spf_aligned or dkim_aligned else "fail"
 
-    def _check(self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> AuthResults:
+    def __call__(
+        self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str
+    ) -> AuthResults:
+        """All three checks (blocking: DNS, and DKIM's hashing and RSA)."""
         spf_result = self._spf(ip, mail_from, helo)
         dkim_result, dkim_domain = self._dkim(raw)
-        addresses = getaddresses([from_header])
-        from_domain = addresses[0][1].rpartition("@")[2].lower() if addresses else ""
+        from_domain = _from_domain(from_header)
         dmarc_result = self._dmarc(from_domain, spf_result, mail_from, dkim_result, dkim_domain)
         header = authres.AuthenticationResultsHeader(
             authserv_id=self.hostname,
@@ -167,14 +171,50 @@ class AuthChecker:
         )
         return AuthResults(spf_result, dkim_result, dmarc_result, str(header))
 
-    def check(self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> AuthResults:
-        """All three checks (blocking: DNS, and DKIM's hashing and RSA)."""
-        return self._check(raw, mail_from, ip, helo, from_header)
+    def may_block(self, raw: bytes, mail_from: str, ip: str | None, helo: str, from_header: str) -> bool:
+        """Whether the check may wait on DNS: False only when every answer it needs is cached
+        (the SPF verdict, the signer's key, the DMARC records), as for a sender that wrote
+        recently. The worker runs such a check without a hand-off to another thread."""
+        if ip and self._spf_verdicts.get(_spf_key(ip, mail_from, helo)) is MISSING:
+            return True
+        key_name = _dkim_key_name(raw)
+        if key_name is None or (key_name and self._records.get(key_name) is MISSING):
+            return True
+        from_domain = _from_domain(from_header)
+        if not from_domain:
+            return False
+        own = self._records.get(f"_dmarc.{from_domain}")
+        org = f"_dmarc.{organizational_domain(from_domain)}"
+        return own is MISSING or (own == b"" and self._records.get(org) is MISSING)
 
 
-def checker(settings: Settings) -> Callable[[bytes, str, str | None, str, str], AuthResults]:
+def _spf_key(ip: str, mail_from: str, helo: str) -> tuple[str, str, str]:
+    return (ip, (mail_from or f"postmaster@{helo}").lower(), helo.lower())
+
+
+def _from_domain(from_header: str) -> str:
+    addresses = getaddresses([from_header])
+    return addresses[0][1].rpartition("@")[2].lower() if addresses else ""
+
+
+def _dkim_key_name(raw: bytes) -> str | None:
+    """The key record dkimpy will look up for the first DKIM signature: "" for a mail without
+    one, None when the signature cannot be read here (dkimpy will say why)."""
+    end = raw.find(b"\r\n\r\n")
+    header = _DKIM_SIGNATURE.search(raw, 0, end if end >= 0 else min(len(raw), 65536))
+    if header is None:
+        return ""
+    tags: dict[bytes, bytes] = {
+        name.lower(): value for name, value in _DKIM_TAG.findall(_FOLD.sub(b"", header[1]))
+    }
+    if not tags.get(b"s") or not tags.get(b"d"):
+        return None
+    return (tags[b"s"] + b"._domainkey." + tags[b"d"]).decode(errors="replace").rstrip(".").lower()
+
+
+def checker(settings: Settings) -> AuthChecker:
     """What a junk-check worker process runs (see `JunkFilter`)."""
-    return AuthChecker(settings).check
+    return AuthChecker(settings)
 
 
 class JunkFilter:
