@@ -3,37 +3,21 @@ holding the test zones, with mails DKIM-signed by a test key."""
 
 from __future__ import annotations
 
-import base64
 import smtplib
 import uuid
 from collections.abc import Iterator
 
 import dkim
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import ServerFactory
+from tests.fakes.dkim_key import KEY_RECORD, PRIVATE_PEM, txt
 from tests.fakes.dns_server import DnsServer
 from tests.support import Server
 
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PRIVATE_PEM = KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-)
-PUBLIC_B64 = base64.b64encode(
-    KEY.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-).decode()
-
-
-def txt(value: str) -> str:
-    """A TXT record's text form, split into quoted strings of at most 255 bytes."""
-    return " ".join(f'"{value[i : i + 200]}"' for i in range(0, len(value), 200))
-
-
 ZONES = {
     ("good.example", "TXT"): [txt("v=spf1 ip4:127.0.0.1 -all")],
-    ("sel._domainkey.good.example", "TXT"): [txt(f"v=DKIM1; k=rsa; p={PUBLIC_B64}")],
+    ("sel._domainkey.good.example", "TXT"): [KEY_RECORD],
     ("_dmarc.good.example", "TXT"): [txt("v=DMARC1; p=reject")],
     ("spoof.example", "TXT"): [txt("v=spf1 ip4:192.0.2.1 -all")],
     ("_dmarc.spoof.example", "TXT"): [txt("v=DMARC1; p=reject")],

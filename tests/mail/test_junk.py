@@ -3,31 +3,20 @@ DNS (the worker runs the others without a hand-off), and what counts as a signed
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import dkim
 import dns.resolver
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tempmail.config import Settings
 from tempmail.mail.junk import AuthChecker, _dkim_key_name
+from tests.fakes.dkim_key import KEY_RECORD, PRIVATE_PEM
 from tests.fakes.dns_server import DnsServer
 
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PEM = KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-)
-PUBLIC = base64.b64encode(
-    KEY.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-).decode()
-RECORD = f"v=DKIM1; k=rsa; p={PUBLIC}"
-RECORD_TXT = " ".join(f'"{RECORD[i : i + 200]}"' for i in range(0, len(RECORD), 200))
 ZONES = {
     ("good.example", "TXT"): ['"v=spf1 ip4:127.0.0.1 -all"'],
-    ("sel._domainkey.good.example", "TXT"): [RECORD_TXT],
+    ("sel._domainkey.good.example", "TXT"): [KEY_RECORD],
     ("_dmarc.good.example", "TXT"): ['"v=DMARC1; p=reject"'],
 }
 FROM = "Good <news@good.example>"
@@ -35,7 +24,8 @@ FROM = "Good <news@good.example>"
 
 def signed(subject: str) -> bytes:
     raw = f"From: {FROM}\r\nTo: a@test.example\r\nSubject: {subject}\r\n\r\nHello.\r\n".encode()
-    return bytes(dkim.sign(raw, b"sel", b"good.example", PEM, include_headers=[b"from", b"subject"])) + raw
+    signature = dkim.sign(raw, b"sel", b"good.example", PRIVATE_PEM, include_headers=[b"from", b"subject"])
+    return bytes(signature) + raw
 
 
 @pytest.fixture(scope="module")
