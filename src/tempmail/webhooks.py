@@ -156,7 +156,7 @@ class WebhookService:
         """One delivery, now, no retries; a failure is the caller's 400."""
         validate(setting)
         try:
-            await self._deliver(setting, mail)
+            await self._deliver(setting, await self._variables(mail))
         except WebhookFailed as exc:
             raise ApiError(400, "Webhook test failed: {reason}", reason=str(exc)) from None
 
@@ -164,8 +164,10 @@ class WebhookService:
         await self._require_allowed(address)
         await self.test(setting, mail)
 
-    async def _deliver(self, setting: WebhookSettings, mail: StoredMail) -> None:
-        variables = await asyncio.to_thread(mail_variables, mail, self.settings.FRONTEND_URL)
+    async def _variables(self, mail: StoredMail) -> dict[str, str]:
+        return await asyncio.to_thread(mail_variables, mail, self.settings.FRONTEND_URL)
+
+    async def _deliver(self, setting: WebhookSettings, variables: dict[str, str]) -> None:
         method = setting.method.upper()
         body = render(setting.body or DEFAULT_BODY, variables)
         try:
@@ -182,14 +184,14 @@ class WebhookService:
             raise WebhookFailed(f"{response.status_code} {response.text[:200]}")
 
     async def deliver_with_retries(
-        self, setting: WebhookSettings, mail: StoredMail, slots: asyncio.Semaphore
+        self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str], slots: asyncio.Semaphore
     ) -> bool:
         """Each attempt holds one of the background `slots`; the waits between attempts do not."""
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
             await asyncio.sleep(delay)
             try:
                 async with slots:
-                    await self._deliver(setting, mail)
+                    await self._deliver(setting, variables)
                 return True
             except (WebhookFailed, ApiError) as exc:
                 log.warning(
@@ -209,4 +211,11 @@ class WebhookService:
                 settings.append(WebhookSettings.model_validate(stored))
         settings.append(await self.mail_setting())
         enabled = [setting for setting in settings if setting.enabled and setting.url]
-        await asyncio.gather(*(self.deliver_with_retries(setting, mail, slots) for setting in enabled))
+        if not enabled:
+            return
+        # Parsing the mail and finding its code is most of a delivery's cost: once per mail,
+        # for all its webhooks and every retry.
+        variables = await self._variables(mail)
+        await asyncio.gather(
+            *(self.deliver_with_retries(setting, mail, variables, slots) for setting in enabled)
+        )
