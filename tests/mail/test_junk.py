@@ -51,6 +51,7 @@ def test_a_check_may_block_until_its_answers_are_cached(checker: AuthChecker) ->
 def test_a_body_that_mentions_dkim_signature_is_unsigned(checker: AuthChecker) -> None:
     raw = f"From: {FROM}\r\nSubject: about DKIM\r\n\r\nDKIM-Signature: v=1; d=x.example\r\n".encode()
     assert _dkim_key_name(raw) == ""
+    assert _dkim_key_name(raw.replace(b"\r\n", b"\n")) == ""  # bare-LF mail alike
     assert checker(raw, "news@good.example", "127.0.0.1", "mx.good.example", FROM).dkim == "none"
 
 

@@ -576,8 +576,8 @@ def _pairs(text: str, runs: list[re.Match[str]]) -> list[tuple[tuple[int, int], 
         start, end = run.span()
         if start >= 4 and text[start - 1] in " -":
             left = _RUN_TAIL_RE.search(text, max(0, start - 7), start - 1)
-            whole = left is not None and (left.start() == 0 or not _RUN_RE.match(text, left.start() - 1))
-            if left is not None and whole:
+            # the whole run, not the tail of a longer one
+            if left is not None and (left.start() == 0 or not _RUN_RE.match(text, left.start() - 1)):
                 pairs[left.start()] = (left.span(), (start, end))
         if end < len(text) - 1 and text[end] in " -" and (right := _RUN_RE.match(text, end + 1)):
             pairs[start] = ((start, end), right.span())

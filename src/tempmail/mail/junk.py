@@ -23,6 +23,7 @@ import spf
 
 from tempmail.config import Settings
 from tempmail.mail import dkim_fast
+from tempmail.mail.parse import header_block
 from tempmail.mail.worker_pool import WorkerPool
 from tempmail.ttl_cache import MISSING, TtlCache
 
@@ -38,6 +39,7 @@ CHECKS = ("spf", "dkim", "dmarc")
 WORKERS = max(1, (os.cpu_count() or 2) - 1)
 # A check can wait seconds on a sender's DNS; the other mails' checks go on meanwhile.
 THREADS_PER_WORKER = 4
+MAX_HEADER_BYTES = 65536  # how far a DKIM-Signature header is looked for
 FAILING = {"spf": {"fail", "softfail", "permerror"}, "dkim": {"fail"}, "dmarc": {"fail"}}
 _DMARC_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(\w+)", re.IGNORECASE)
 _DKIM_SIGNATURE = re.compile(rb"^dkim-signature:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
@@ -112,7 +114,7 @@ class AuthChecker:
     def _spf(self, ip: str | None, mail_from: str, helo: str) -> str:
         if not ip:
             return "none"
-        sender = mail_from or f"postmaster@{helo}"
+        sender = _spf_sender(mail_from, helo)
         key = _spf_key(ip, mail_from, helo)
         cached = self._spf_verdicts.get(key)
         if isinstance(cached, str):
@@ -188,8 +190,13 @@ class AuthChecker:
         return own is MISSING or (own == b"" and self._records.get(org) is MISSING)
 
 
+def _spf_sender(mail_from: str, helo: str) -> str:
+    """Whom SPF checks: the envelope sender, or postmaster at the HELO name for a bounce."""
+    return mail_from or f"postmaster@{helo}"
+
+
 def _spf_key(ip: str, mail_from: str, helo: str) -> tuple[str, str, str]:
-    return (ip, (mail_from or f"postmaster@{helo}").lower(), helo.lower())
+    return (ip, _spf_sender(mail_from, helo).lower(), helo.lower())
 
 
 def _from_domain(from_header: str) -> str:
@@ -200,8 +207,7 @@ def _from_domain(from_header: str) -> str:
 def _dkim_key_name(raw: bytes) -> str | None:
     """The key record dkimpy will look up for the first DKIM signature: "" for a mail without
     one, None when the signature cannot be read here (dkimpy will say why)."""
-    end = raw.find(b"\r\n\r\n")
-    header = _DKIM_SIGNATURE.search(raw, 0, end if end >= 0 else min(len(raw), 65536))
+    header = _DKIM_SIGNATURE.search(header_block(raw), 0, MAX_HEADER_BYTES)
     if header is None:
         return ""
     tags: dict[bytes, bytes] = {

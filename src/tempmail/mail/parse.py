@@ -95,6 +95,15 @@ _STRUCTURE_HEADERS = frozenset({"content-type", "content-disposition", "content-
 POLICY = policy.default.clone(header_factory=_StructureParsedOnce())
 
 
+def header_block(raw: bytes) -> bytes:
+    """The header lines of `raw`, through the blank line that ends them (CRLF or bare LF
+    mail), or all of `raw` when no blank line follows."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    return raw if end < 0 else raw[: end + 2]
+
+
 def _parse(raw: bytes) -> EmailMessage:
     message = BytesParser(policy=POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)

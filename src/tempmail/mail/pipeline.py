@@ -30,6 +30,7 @@ from tempmail.db.mails import MailStore, NewMail
 from tempmail.domains import receives_mail_for
 from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
 from tempmail.mail.junk import AuthResults, JunkFilter
+from tempmail.mail.parse import header_block
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,7 @@ class HeaderBlock:
     """
 
     def __init__(self, raw: bytes) -> None:
-        end = raw.find(b"\r\n\r\n")
-        if end < 0:
-            end = raw.find(b"\n\n")
-        block = (raw if end < 0 else raw[: end + 2]).decode("utf-8", errors="replace")
+        block = header_block(raw).decode("utf-8", errors="replace")
         try:
             self._message: Message | None = HeaderParser(policy=compat32).parsestr(block)
         except Exception:
