@@ -9,6 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.fakes import dkim_key
 from tests.fakes.dns_server import DnsServer
 from tests.fakes.http_receiver import HttpReceiver
 from tests.fakes.smtp_sink import SmtpSink
@@ -21,6 +22,7 @@ __all__ = [
     "Server",
     "SmtpSink",
     "describe_latencies",
+    "dkim_key",
     "server_arguments",
     "start_server",
 ]

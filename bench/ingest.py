@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import multiprocessing
@@ -35,8 +34,8 @@ from typing import Any
 import aiosmtplib
 import dkim
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from _common import (
@@ -45,6 +44,7 @@ from _common import (
     Server,
     SmtpSink,
     describe_latencies,
+    dkim_key,
     server_arguments,
     start_server,
 )
@@ -58,39 +58,26 @@ PARAGRAPH = (
 
 
 def dkim_signer() -> tuple[Callable[[bytes], bytes], dict[tuple[str, str], list[str]]]:
-    """A DKIM signing function for service.example and the DNS zones that make it verify."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = base64.b64encode(
-        key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    ).decode()
-    record = f"v=DKIM1; k=rsa; p={public}"
+    """A DKIM signing function for service.example (the tests' key) and the DNS zones that make
+    it verify."""
     zones = {
         ("service.example", "TXT"): ['"v=spf1 ip4:127.0.0.1 -all"'],
-        ("bench._domainkey.service.example", "TXT"): [
-            " ".join(f'"{record[i : i + 200]}"' for i in range(0, len(record), 200))
-        ],
+        ("bench._domainkey.service.example", "TXT"): [dkim_key.KEY_RECORD],
         ("_dmarc.service.example", "TXT"): ['"v=DMARC1; p=reject"'],
     }
 
     def rsa_sign(digest: Any, _dkimpy_key: object) -> bytes:
-        return key.sign(digest.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        return dkim_key.KEY.sign(digest.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
 
     # Signing is the load generator's work, not the server's: by OpenSSL, not dkimpy's
     # pure-Python RSA (~15 ms a mail), so preparing a run does not take a minute.
     dkim.RSASSA_PKCS1_v1_5_sign = rsa_sign
 
     def sign(raw: bytes) -> bytes:
-        return (
-            bytes(dkim.sign(raw, b"bench", b"service.example", pem, include_headers=[b"from", b"subject"]))
-            + raw
+        signature = dkim.sign(
+            raw, b"bench", b"service.example", dkim_key.PRIVATE_PEM, include_headers=[b"from", b"subject"]
         )
+        return bytes(signature) + raw
 
     return sign, zones
 
@@ -240,13 +227,13 @@ async def run(server: Server, args: argparse.Namespace, extra: str, world: World
         settings = dict(item.split("=", 1) for item in args.env)
         forwards = n if settings.get("FORWARD_ADDRESS_LIST") else 0
         webhooks = n if settings.get("ENABLE_WEBHOOK") == "true" else 0
-        if not forwards and not webhooks:
-            pass
-        elif await wait_after_store(world.arrived, forwards, webhooks):
-            done = time.perf_counter() - started
-            print(f"forwarded+webhooks {n / done:8.1f} msgs/s  ({done:.2f} s)")
-        else:
-            print(f"forwarded+webhooks stalled at {world.arrived[0]} forwards, {world.arrived[1]} webhooks")
+        if forwards or webhooks:
+            if await wait_after_store(world.arrived, forwards, webhooks):
+                done = time.perf_counter() - started
+                print(f"forwarded+webhooks {n / done:8.1f} msgs/s  ({done:.2f} s)")
+            else:
+                arrived = f"{world.arrived[0]} forwards, {world.arrived[1]} webhooks"
+                print(f"forwarded+webhooks stalled at {arrived}")
     print(f"SMTP transaction   {describe_latencies(latencies)}")
 
 

@@ -1,8 +1,9 @@
 """MIME -> the fields the API shows: sender, subject, bodies, attachments.
 
-Parsing uses the standard library's `email` package with `policy.default` (see `POLICY`). Real mail is often
-broken (unknown charsets, missing boundaries, 8-bit headers, bad base64), and a mail that was
-accepted must always be shown: every step here degrades to what can be read and never raises.
+Parsing uses the standard library's `email` package with `policy.default` (see `POLICY`). Real
+mail is often broken (unknown charsets, missing boundaries, 8-bit headers, bad base64), and a
+mail that was accepted must always be shown: every step here degrades to what can be read and
+never raises.
 """
 
 from __future__ import annotations
