@@ -60,6 +60,18 @@ def test_one_row_per_recipient_and_lower_cased(server: Server) -> None:
         assert [row["address"] for row in rows] == [created["address"]]
 
 
+def test_a_hundred_recipients_per_transaction(server: Server) -> None:
+    """RFC 5321's hundred are taken; the 101st is 452, for the sender's next transaction."""
+    created = server.new_address()
+    others = [f"n{i}-{uuid.uuid4().hex[:8]}@test.example" for i in range(100)]
+    with server.smtp() as client:
+        refused = client.sendmail(
+            "a@remote.example", [created["address"], *others], b"Subject: many\r\n\r\nx"
+        )
+    assert list(refused) == [others[-1]] and refused[others[-1]][0] == 452
+    assert server.mails(created["jwt"])["count"] == 1
+
+
 def test_unknown_address_lands_in_mails_unknow(server: Server) -> None:
     nobody = f"nobody-{uuid.uuid4().hex[:10]}@test.example"
     known = server.new_address()
@@ -210,3 +222,37 @@ def test_stop_drains_and_exits_cleanly(fresh_server: ServerFactory) -> None:
     assert private.stop() == 0
     client.close()
     assert "Traceback" not in private.output()
+
+
+def test_a_failed_commit_is_451_and_stores_nothing(fresh_server: ServerFactory) -> None:
+    """The sender keeps a mail we could not commit and retries: 451, never a 250 or a 5xx."""
+    private = fresh_server()
+    created = private.new_address()
+    private.db.sql("ALTER TABLE raw_mails RENAME TO raw_mails_away")
+    try:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            private.send(created["address"], _mail(created["address"]).as_bytes(policy=SMTP))
+        assert refused.value.smtp_code == 451
+    finally:
+        private.db.sql("ALTER TABLE raw_mails_away RENAME TO raw_mails")
+    assert private.mails(created["jwt"])["count"] == 0
+    private.send(created["address"], _mail(created["address"]).as_bytes(policy=SMTP))
+    assert private.mails(created["jwt"])["count"] == 1
+
+
+def test_mail_is_stored_after_the_database_dropped_our_connections(
+    fresh_server: ServerFactory, backend: str
+) -> None:
+    """A restarted PostgreSQL leaves the pooled connections dead: the next mail still gets a
+    new one and is stored, not refused."""
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL has connections to drop")
+    private = fresh_server()
+    created = private.new_address()
+    private.send(created["address"], _mail(created["address"], "before").as_bytes(policy=SMTP))
+    private.db.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    private.send(created["address"], _mail(created["address"], "after").as_bytes(policy=SMTP))
+    assert private.mails(created["jwt"])["count"] == 2

@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises migrations when several
 # tempmail nodes start at once against one database.
 _MIGRATION_LOCK_ID = 0x7E3A11
+# Rows SQLAlchemy puts in one multi-row INSERT on the ingest engine: MailStore never hands it
+# more, so each group of received mails is one statement, and so one transaction.
+INGEST_ROWS_PER_STATEMENT = 1000
 
 
 def async_url(url: str) -> str:
@@ -67,10 +70,23 @@ class Database:
             options["pool_size"] = 10
             options["max_overflow"] = 10
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # Received mail is committed (see MailStore.insert) on connections of its own, in
+        # autocommit mode and without the ping on checkout: each group of mails is then one
+        # statement and one round trip, where begin, ping and commit made four, each waiting
+        # its turn on a busy event loop. A connection found dead fails its group, which
+        # MailStore retries once on a new one.
+        options["pool_pre_ping"] = False
+        if self.dialect == "postgresql":
+            options["pool_size"], options["max_overflow"] = 2, 2
+        options["isolation_level"] = "AUTOCOMMIT"
+        options["insertmanyvalues_page_size"] = INGEST_ROWS_PER_STATEMENT
+        self.ingest_engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            for engine in (self.engine, self.ingest_engine):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
 
     async def close(self) -> None:
+        await self.ingest_engine.dispose()
         await self.engine.dispose()
 
     async def ping(self) -> None:

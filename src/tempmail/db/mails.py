@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.paging import Page, fetch_page
 from tempmail.db.tables import address, raw_mails
 
@@ -104,8 +106,10 @@ MAX_GROUP = 200
 class MailStore:
     """Queries on received mails. Rows come back as API dicts (see `mail_row`)."""
 
-    def __init__(self, engine: AsyncEngine, compress: bool) -> None:
+    def __init__(self, engine: AsyncEngine, compress: bool, ingest_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        # Where `insert` commits: an autocommit engine (see Database.ingest_engine).
+        self.ingest_engine = ingest_engine or engine
         self.compress = compress
         self._pending: list[Pending] = []
         self._committer: asyncio.Task[None] | None = None
@@ -126,7 +130,7 @@ class MailStore:
 
     async def _commit_pending(self) -> None:
         while self._pending:
-            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            group = self._next_group()
             try:
                 results = await self._insert_group(group)
             except Exception as exc:
@@ -138,19 +142,40 @@ class MailStore:
             for (_, future), ids in zip(group, results, strict=True):
                 _settle(future, ids)
 
+    def _next_group(self) -> list[Pending]:
+        """The oldest deliveries, at most MAX_GROUP of them and INGEST_ROWS_PER_STATEMENT rows
+        (a delivery has at most a hundred, see `tempmail.mail.smtp`): one statement."""
+        size = rows = 0
+        for mails, _ in self._pending:
+            if size == MAX_GROUP or (size and rows + len(mails) > INGEST_ROWS_PER_STATEMENT):
+                break
+            size, rows = size + 1, rows + len(mails)
+        group, self._pending = self._pending[:size], self._pending[size:]
+        return group
+
     async def _insert_group(self, group: list[Pending]) -> list[list[int]]:
-        """Every row of the group in one transaction and one multi-row INSERT: the committer
-        talks to the database a fixed few times per group, not a few times per row, so a busy
-        event loop (each of those is a wake-up it must serve) delays commits less."""
+        """Every row of the group in one multi-row INSERT, a transaction of its own: the
+        committer talks to the database once per group, not a few times per row, so a busy
+        event loop (each exchange is a wake-up it must serve) delays commits less."""
         rows = [self._row(mail) for mails, _ in group for mail in mails]
-        statement = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
-        async with self.engine.begin() as conn:
-            ids = [int(row.id) for row in await conn.execute(statement, rows)]
+        try:
+            ids = await self._insert_rows(rows)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The connection had died (the database restarted, say) and has been dropped from
+            # the pool: once more, on a new one.
+            ids = await self._insert_rows(rows)
         results: list[list[int]] = []
         for mails, _ in group:
             results.append(ids[: len(mails)])
             ids = ids[len(mails) :]
         return results
+
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[int]:
+        statement = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
+        async with self.ingest_engine.connect() as conn:
+            return [int(row.id) for row in await conn.execute(statement, rows)]
 
     async def _commit_one_by_one(self, group: list[Pending]) -> None:
         """Each delivery in its own transaction, after a group's shared one failed, so that one

@@ -20,6 +20,10 @@ from tempmail.mail.pipeline import InboundMail, Pipeline, StoreFailed
 
 log = logging.getLogger(__name__)
 
+# Recipients of one transaction: the hundred RFC 5321 (4.5.3.1.8) asks a server to take; the
+# sender sends the rest in another transaction.
+MAX_RECIPIENTS = 100
+
 
 class InboundHandler:
     """aiosmtpd handler hooks; one instance serves every connection."""
@@ -37,6 +41,8 @@ class InboundHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
         local, _, domain = address.rpartition("@")
         if not local or not receives_mail_for(self.settings, domain):
             return "550 5.7.1 Relaying denied: we do not accept mail for this domain"
