@@ -96,7 +96,7 @@ class Services:
         webhooks = WebhookService(settings, kv, http)
         pipeline = Pipeline(settings, mails, addresses, accounts)
         after_store = AfterStoreSteps(
-            Forwarder(settings, sender, accounts), webhooks, auto_reply, lambda: pipeline.receiving > 0
+            Forwarder(settings, sender, accounts), webhooks, auto_reply, pipeline.load
         )
         pipeline.after_store = after_store
         if settings.ENABLE_CHECK_JUNK_MAIL:

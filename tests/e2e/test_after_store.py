@@ -253,11 +253,29 @@ def test_a_slow_webhook_never_holds_up_the_mail(server: Server, receiver: HttpRe
     created = server.new_address()
     server.with_jwt("POST", "/api/webhook/settings", created["jwt"], json=hook(receiver))
     receiver.delay = 3.0
+    before = len(receiver.requests)
     try:
         server.send(created["address"], raw_mail(created["address"], "slow hook"))
         assert server.mails(created["jwt"])["count"] == 1
+        # ...and it is still called (waited for here, so that it cannot reach a later test).
+        receiver.wait_for(before + 1)
     finally:
         receiver.delay = 0.0
+
+
+def test_webhooks_keep_up_with_light_traffic(server: Server, receiver: HttpReceiver) -> None:
+    """Steady light traffic is not a burst: webhooks go out while mail keeps arriving, not
+    only once it stops."""
+    created = server.new_address()
+    server.with_jwt("POST", "/api/webhook/settings", created["jwt"], json=hook(receiver))
+    before = len(receiver.requests)
+    for _ in range(50):
+        server.send(created["address"], raw_mail(created["address"], unique("steady")))
+        time.sleep(0.1)
+        if len(receiver.requests) > before:
+            break
+    assert len(receiver.requests) > before
+    receiver.wait_for(before + server.mails(created["jwt"])["count"])
 
 
 def test_webhook_test_route(server: Server, receiver: HttpReceiver) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from tempmail.account_settings import AccountSettingsService
 from tempmail.autoreply import AutoReplyService
 from tempmail.config import Settings
-from tempmail.mail.pipeline import AfterStoreReport, StoredMail, header_of
+from tempmail.mail.pipeline import AfterStoreReport, IngestMeter, StoredMail, header_of
 from tempmail.mail.send import Sender, SendFailed
 from tempmail.webhooks import WebhookService
 
@@ -26,6 +25,8 @@ FORWARD_MARKER = "X-Tempmail-Forwarded-For"
 BACKGROUND_CONCURRENCY = 4
 BACKLOG_BYTES = 64 * 1024 * 1024
 YIELD_SECONDS = 0.05
+# Ingest counts as saturated while mail was being received more than this share of the time.
+BUSY_SHARE = 0.5
 
 
 class Forwarder:
@@ -66,8 +67,9 @@ class Forwarder:
 class AfterStoreSteps:
     """Runs the steps on a queue served by a few background workers that give way to ingest.
 
-    While mail is arriving, the workers wait (until BACKLOG_BYTES of mail is queued), so a burst
-    is stored at full speed and forwarding, webhooks and replies catch up right behind it.
+    While mail arrives as fast as the server takes it, the workers wait (until BACKLOG_BYTES of
+    mail is queued), so a burst is stored at full speed and forwarding, webhooks and replies
+    catch up right behind it. Lighter traffic does not hold them up.
     """
 
     def __init__(
@@ -75,12 +77,12 @@ class AfterStoreSteps:
         forwarder: Forwarder,
         webhooks: WebhookService,
         auto_reply: AutoReplyService,
-        ingest_busy: Callable[[], bool],
+        ingest: IngestMeter,
     ) -> None:
         self.forwarder = forwarder
         self.webhooks = webhooks
         self.auto_reply = auto_reply
-        self.ingest_busy = ingest_busy
+        self.ingest = ingest
         self.backlog_bytes = 0
         self._queue: asyncio.Queue[list[StoredMail]] | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -100,14 +102,23 @@ class AfterStoreSteps:
         while True:
             mails = await queue.get()
             try:
-                # Two conditions that change independently (mail arriving, backlog growing):
-                # a short poll by these few workers is the simplest correct wait for either.
-                while self.ingest_busy() and self.backlog_bytes < BACKLOG_BYTES:  # noqa: ASYNC110
-                    await asyncio.sleep(YIELD_SECONDS)
+                await self._give_way()
                 await self.run(mails)
             finally:
                 self.backlog_bytes -= sum(len(mail.raw) for mail in mails)
                 queue.task_done()
+
+    async def _give_way(self) -> None:
+        """Wait while ingest is saturated: mail was being received more than BUSY_SHARE of the
+        last YIELD_SECONDS. Light traffic, which is received a few per cent of the time, waits
+        at most one such interval; a backlog of BACKLOG_BYTES waits no longer."""
+        # Two conditions that change independently (the share, the backlog): a short poll by
+        # these few workers is the simplest correct wait for either.
+        while self.backlog_bytes < BACKLOG_BYTES and self.ingest.active(YIELD_SECONDS):
+            before = self.ingest.clock()
+            await asyncio.sleep(YIELD_SECONDS)
+            if self.ingest.clock() - before < YIELD_SECONDS * BUSY_SHARE:
+                return
 
     async def run(self, mails: list[StoredMail]) -> AfterStoreReport:
         report = AfterStoreReport()
