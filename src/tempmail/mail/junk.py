@@ -8,6 +8,7 @@ can point at another server (tests run their own). The outcome is recorded in an
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -199,7 +200,9 @@ def _spf_key(ip: str, mail_from: str, helo: str) -> tuple[str, str, str]:
     return (ip, _spf_sender(mail_from, helo).lower(), helo.lower())
 
 
+@functools.lru_cache(maxsize=4096)
 def _from_domain(from_header: str) -> str:
+    """The From address's domain (parsed once per distinct header: senders repeat them)."""
     addresses = getaddresses([from_header])
     return addresses[0][1].rpartition("@")[2].lower() if addresses else ""
 
