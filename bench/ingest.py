@@ -31,9 +31,9 @@ from multiprocessing.sharedctypes import SynchronizedArray
 from multiprocessing.synchronize import Event
 from typing import Any
 
-import aiosmtplib
 import dkim
 import httpx
+import uvloop
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
@@ -159,13 +159,75 @@ def message(to: str, n: int) -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
-async def session(port: int, jobs: list[tuple[str, bytes]], latencies: list[float]) -> None:
+class SmtpClient:
+    """A minimal SMTP client for load: every transaction is encoded before the clock starts, so
+    the load generator, which shares the machine with the server, spends as little CPU per mail
+    as it can (aiosmtplib took ~1 ms of it per mail, about half of what the server takes).
+    It still speaks plain SMTP, one command and its reply at a time, as a sender would."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int) -> SmtpClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        await client.expect(b"220")
+        await client.command(b"EHLO bench.example\r\n", b"250")
+        return client
+
+    async def expect(self, code: bytes) -> None:
+        """Read one (possibly multi-line) reply; raise unless it has `code`."""
+        while True:
+            line = await self.reader.readline()
+            if not line.startswith(code):
+                raise RuntimeError(f"expected {code.decode()}, got {line!r}")
+            if line[3:4] != b"-":
+                return
+
+    async def command(self, line: bytes, code: bytes) -> None:
+        self.writer.write(line)
+        await self.expect(code)
+
+    async def send(self, transaction: Transaction) -> None:
+        await self.command(transaction.mail_from, b"250")
+        await self.command(transaction.rcpt_to, b"250")
+        await self.command(b"DATA\r\n", b"354")
+        await self.command(transaction.data, b"250")
+
+    async def close(self) -> None:
+        await self.command(b"QUIT\r\n", b"221")
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One mail's SMTP commands, encoded: envelope lines and the dot-stuffed DATA."""
+
+    mail_from: bytes
+    rcpt_to: bytes
+    data: bytes
+
+    @classmethod
+    def of(cls, sender: str, recipient: str, raw: bytes) -> Transaction:
+        lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        stuffed = b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+        return cls(
+            f"MAIL FROM:<{sender}>\r\n".encode(), f"RCPT TO:<{recipient}>\r\n".encode(), stuffed + b".\r\n"
+        )
+
+
+async def session(port: int, transactions: list[Transaction], latencies: list[float]) -> None:
     """One SMTP connection sending its share of the mails back to back."""
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=60) as client:
-        for recipient, raw in jobs:
-            started = time.perf_counter()
-            await client.sendmail("bench@remote.example", [recipient], raw)
-            latencies.append(time.perf_counter() - started)
+    client = await SmtpClient.connect(port)
+    for transaction in transactions:
+        started = time.perf_counter()
+        await client.send(transaction)
+        latencies.append(time.perf_counter() - started)
+    await client.close()
 
 
 async def wait_visible(server: Server, jwts: list[str], expected: int) -> None:
@@ -208,7 +270,8 @@ async def run(server: Server, args: argparse.Namespace, extra: str, world: World
     ]
     if world is not None:
         mails = [(to, world.sign(raw)) for to, raw in mails]
-    shares = [mails[i::concurrency] for i in range(concurrency)]
+    transactions = [Transaction.of("bench@remote.example", to, raw) for to, raw in mails]
+    shares = [transactions[i::concurrency] for i in range(concurrency)]
     latencies: list[float] = []
     started = time.perf_counter()
     await asyncio.gather(*(session(server.smtp_port, share, latencies) for share in shares))
@@ -256,7 +319,7 @@ def main() -> None:
             extra = f"every stage on {extra}".strip()
         server = start_server(args)
         try:
-            asyncio.run(run(server, args, extra, world))
+            uvloop.run(run(server, args, extra, world))
         finally:
             server.close()
 
