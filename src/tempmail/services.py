@@ -82,7 +82,7 @@ class Services:
             await db.close()
             raise
         tokens = Tokens(secret)
-        mails = MailStore(db.engine, settings.ENABLE_MAIL_GZIP, db.ingest_engine)
+        mails = MailStore(db.engine, db.ingest_engine, settings.ENABLE_MAIL_GZIP)
         addresses = AddressStore(db.engine)
         user_store = UserStore(db.engine)
         # One HTTP client for every outbound call (webhooks, Resend): building one costs an SSL

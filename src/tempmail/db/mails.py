@@ -106,10 +106,10 @@ MAX_GROUP = 200
 class MailStore:
     """Queries on received mails. Rows come back as API dicts (see `mail_row`)."""
 
-    def __init__(self, engine: AsyncEngine, compress: bool, ingest_engine: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, ingest_engine: AsyncEngine, compress: bool) -> None:
         self.engine = engine
-        # Where `insert` commits: an autocommit engine (see Database.ingest_engine).
-        self.ingest_engine = ingest_engine or engine
+        # Where `insert` commits; it must be in autocommit mode (see Database.ingest_engine).
+        self.ingest_engine = ingest_engine
         self.compress = compress
         self._pending: list[Pending] = []
         self._committer: asyncio.Task[None] | None = None
