@@ -98,6 +98,9 @@ _ROW = select(
     raw_mails.c.created_at,
 )
 
+# Ids come back in the order of the rows given, so each delivery gets its own.
+_INSERT = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
+
 
 # Deliveries sharing one commit at most; bounds the latency a large burst adds to each.
 MAX_GROUP = 200
@@ -173,9 +176,8 @@ class MailStore:
         return results
 
     async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[int]:
-        statement = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
         async with self.ingest_engine.connect() as conn:
-            return [int(row.id) for row in await conn.execute(statement, rows)]
+            return [int(row.id) for row in await conn.execute(_INSERT, rows)]
 
     async def _commit_one_by_one(self, group: list[Pending]) -> None:
         """Each delivery in its own transaction, after a group's shared one failed, so that one

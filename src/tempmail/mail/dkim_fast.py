@@ -123,9 +123,9 @@ def install() -> None:
     the cheaper equivalents above (idempotent)."""
     for name in ("RSASSA_PKCS1_v1_5_verify", "evaluate_pk", "rfc822_parse", "RE_BTAG", "MessageFormatError"):
         if not hasattr(dkim, name):
-            raise RuntimeError(f"dkimpy no longer calls {name}; update {__name__}")
+            raise RuntimeError(f"dkimpy no longer has {name}; update {__name__}")
     if not hasattr(dkim.canonicalization.Relaxed, "canonicalize_headers"):
-        raise RuntimeError(f"dkimpy no longer calls Relaxed.canonicalize_headers; update {__name__}")
+        raise RuntimeError(f"dkimpy no longer has Relaxed.canonicalize_headers; update {__name__}")
     dkim.RSASSA_PKCS1_v1_5_verify = verify
     dkim.evaluate_pk = _parse_key
     dkim.rfc822_parse = rfc822_parse
