@@ -24,7 +24,7 @@ from _common import JWT_SECRET, Server, describe_latencies, server_arguments, st
 from tempmail.db.engine import Database
 from tempmail.db.mails import encode_raw
 from tempmail.db.tables import address, raw_mails
-from tempmail.tokens import Tokens
+from tempmail.security.tokens import Tokens
 
 BATCH = 5000
 BODY = ("Hello, this is a message body of a realistic size, with a few sentences of text in it. " * 18)[:1600]

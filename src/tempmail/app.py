@@ -26,10 +26,10 @@ from tempmail.api import (
     send,
     test_mode,
     user,
-    web,
 )
 from tempmail.errors import ApiError
 from tempmail.services import Services
+from tempmail.web import pages
 from tempmail.web.gate import STATIC_PREFIX, SitePasswordExceptPages
 from tempmail.web.render import STATIC_DIR
 
@@ -91,7 +91,7 @@ def create_app(services: Services) -> FastAPI:
         admin_webhooks.router,
         admin_send.router,
         admin_cleanup.router,
-        web.router,
+        pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -17,8 +17,8 @@ from tempmail import __version__
 from tempmail.app import create_app
 from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
+from tempmail.inbound.smtp import InboundServer
 from tempmail.jobs import Scheduler, server_jobs
-from tempmail.mail.smtp import InboundServer
 from tempmail.services import Services
 
 AFTER_STORE_DRAIN_SECONDS = 10.0

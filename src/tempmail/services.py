@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from tempmail.account_settings import AccountSettingsService
-from tempmail.addresses import AddressService
-from tempmail.autoreply import AutoReplyService
-from tempmail.cleanup import CleanupService
+from tempmail.accounts.addresses import AddressService
+from tempmail.accounts.oauth2 import OAuth2Service
+from tempmail.accounts.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
+from tempmail.accounts.settings import AccountSettingsService
+from tempmail.accounts.users import VERIFY_CODE_PREFIX, UserService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.auto_reply import AutoReplyStore
@@ -26,15 +27,14 @@ from tempmail.db.mails import MailStore, raw_bytes
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.users import UserStore
-from tempmail.mail.after_store import AfterStoreSteps, Forwarder
-from tempmail.mail.pipeline import Pipeline, StoredMail
-from tempmail.mail.send import Sender
-from tempmail.oauth2 import OAuth2Service
-from tempmail.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
-from tempmail.sending import SendService
-from tempmail.tokens import Tokens
-from tempmail.users import VERIFY_CODE_PREFIX, UserService
-from tempmail.webhooks import WebhookService
+from tempmail.events.webhooks import WebhookService
+from tempmail.inbound.mail_stored import AfterStoreSteps, Forwarder
+from tempmail.inbound.pipeline import Pipeline, StoredMail
+from tempmail.maintenance.cleanup import CleanupService
+from tempmail.outbound.auto_reply import AutoReplyService
+from tempmail.outbound.relays import Sender
+from tempmail.outbound.sending import SendService
+from tempmail.security.tokens import Tokens
 
 JWT_SECRET_KEY = "jwt_secret"
 GENERATED_ADMIN_PASSWORD_KEY = "generated_admin_password"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tempmail.mail import codes
-from tempmail.mail.codes import Extracted, extract
+from tempmail.inbound import codes
+from tempmail.inbound.codes import Extracted, extract
 
 CORPUS = Path(__file__).parent / "corpus" / "verification"
 EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))

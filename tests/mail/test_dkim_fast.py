@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tempmail.mail import dkim_fast
+from tempmail.inbound import dkim_fast
 
 MAIL = b"From: a@signer.example\r\nTo: b@test.example\r\nSubject: hi\r\n\r\nBody line\r\n"
 

@@ -10,7 +10,7 @@ import dns.resolver
 import pytest
 
 from tempmail.config import Settings
-from tempmail.mail.junk import AuthChecker, _dkim_key_name
+from tempmail.inbound.junk import AuthChecker, _dkim_key_name
 from tests.fakes.dkim_key import KEY_RECORD, PRIVATE_PEM
 from tests.fakes.dns_server import DnsServer
 

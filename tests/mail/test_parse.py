@@ -9,7 +9,7 @@ from email.policy import SMTP
 
 import pytest
 
-from tempmail.mail.parse import POLICY, Attachment, attachment_content, parse_mail
+from tempmail.inbound.parse import POLICY, Attachment, attachment_content, parse_mail
 
 
 def build(**headers: str) -> EmailMessage:

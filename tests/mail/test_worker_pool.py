@@ -1,6 +1,6 @@
 """Worker processes spoken to over pipes: answers matched to calls, errors, dead workers.
 
-The functions below run in real child processes (`python -m tempmail.mail.worker_pool
+The functions below run in real child processes (`python -m tempmail.inbound.worker_pool
 tests.mail.test_worker_pool:FACTORY`), started from the repository root like the suite.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tempmail.mail.worker_pool import WorkerError, WorkerPool
+from tempmail.inbound.worker_pool import WorkerError, WorkerPool
 from tests.support import run_async
 
 TARGET = f"{__name__}:scaled"

@@ -7,15 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from tempmail.api.auth import AddressDep, role_of, signed_address
-from tempmail.api.common import IdPath, PagingDep, ServicesDep, client_ip, ensure_deletes_allowed, page_json
+from tempmail.accounts.users import UserClaim
 from tempmail.db.mails import mail_row
 from tempmail.errors import USER_TOKEN, ApiError
-from tempmail.mail.views import parsed_rows
-from tempmail.passwords import hash_password, needs_rehash, verify_password
+from tempmail.http.auth import AddressDep, role_of, signed_address
+from tempmail.http.common import IdPath, PagingDep, ServicesDep, client_ip, ensure_deletes_allowed, page_json
+from tempmail.inbound.views import parsed_rows
+from tempmail.security.passwords import hash_password, needs_rehash, verify_password
+from tempmail.security.tokens import AddressClaim
 from tempmail.services import Services
-from tempmail.tokens import AddressClaim
-from tempmail.users import UserClaim
 
 router = APIRouter(prefix="/api", tags=["address"])
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from tempmail.api.auth import AddressDep
-from tempmail.api.common import ServicesDep
-from tempmail.autoreply import AutoReplySettings
-from tempmail.webhooks import WebhookSettings
+from tempmail.events.webhooks import WebhookSettings
+from tempmail.http.auth import AddressDep
+from tempmail.http.common import ServicesDep
+from tempmail.outbound.auto_reply import AutoReplySettings
 
 router = APIRouter(prefix="/api", tags=["address settings"])
 

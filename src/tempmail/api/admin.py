@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import IdPath, PagingDep, ServicesDep, page_json
 from tempmail.db.addresses import ADMIN_SORT_KEYS, statistics
 from tempmail.db.mails import mail_row
 from tempmail.errors import ApiError
-from tempmail.passwords import hash_password
+from tempmail.http.auth import require_admin
+from tempmail.http.common import IdPath, PagingDep, ServicesDep, page_json
+from tempmail.security.passwords import hash_password
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 

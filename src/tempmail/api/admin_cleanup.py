@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import ServicesDep
-from tempmail.cleanup import AutoCleanupSettings
+from tempmail.http.auth import require_admin
+from tempmail.http.common import ServicesDep
+from tempmail.maintenance.cleanup import AutoCleanupSettings
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from tempmail.account_settings import AccountSettings
-from tempmail.api.auth import require_admin
-from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.accounts.settings import AccountSettings
 from tempmail.errors import ApiError
-from tempmail.sending import SendError, SendRequest
+from tempmail.http.auth import require_admin
+from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.outbound.sending import SendError, SendRequest
 
 router = APIRouter(prefix="/admin", tags=["admin send"], dependencies=[Depends(require_admin)])
 

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.accounts.users import USER_NOT_FOUND, UserSettings, normalize_email
 from tempmail.errors import ApiError
+from tempmail.http.auth import require_admin
+from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
 from tempmail.services import Services
-from tempmail.users import USER_NOT_FOUND, UserSettings, normalize_email
 
 router = APIRouter(prefix="/admin", tags=["admin users"], dependencies=[Depends(require_admin)])
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import ServicesDep
-from tempmail.webhooks import AllowList, WebhookSettings
+from tempmail.events.webhooks import AllowList, WebhookSettings
+from tempmail.http.auth import require_admin
+from tempmail.http.common import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin webhooks"], dependencies=[Depends(require_admin)])
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import ServicesDep
-from tempmail.oauth2 import OAuth2ProviderSettings
+from tempmail.accounts.oauth2 import OAuth2ProviderSettings
+from tempmail.http.auth import require_admin
+from tempmail.http.common import ServicesDep
 
 router = APIRouter(tags=["user oauth2"])
 

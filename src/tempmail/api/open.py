@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from tempmail import __version__
-from tempmail.api.auth import site_password_ok
-from tempmail.api.common import ServicesDep
-from tempmail.api.web import inbox_page
 from tempmail.errors import ApiError
+from tempmail.http.auth import site_password_ok
+from tempmail.http.common import ServicesDep
+from tempmail.web.pages import inbox_page
 from tempmail.web.render import prefers_html
 
 router = APIRouter(tags=["open"])

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from tempmail.api.auth import UserDep
-from tempmail.api.common import ServicesDep
+from tempmail.http.auth import UserDep
+from tempmail.http.common import ServicesDep
 
 router = APIRouter(prefix="/user_api/passkey", tags=["user passkeys"])
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from tempmail.api.auth import AddressDep, role_of
-from tempmail.api.common import IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
 from tempmail.errors import ADDRESS_CREDENTIAL, ApiError
-from tempmail.sending import SendError, SendRequest
+from tempmail.http.auth import AddressDep, role_of
+from tempmail.http.common import IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.outbound.sending import SendError, SendRequest
 from tempmail.services import Services
 
 router = APIRouter(tags=["send"])

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import ServicesDep
 from tempmail.db.mails import NewMail
 from tempmail.errors import ApiError
-from tempmail.mail.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed
+from tempmail.http.auth import require_admin
+from tempmail.http.common import ServicesDep
+from tempmail.inbound.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed
 
 MAX_SEED_RAW = 1_000_000
 

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from tempmail.api.auth import UserDep, signed_address, signed_user
-from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.accounts.users import UserClaim
 from tempmail.db.mails import mail_row
 from tempmail.errors import ApiError
-from tempmail.tokens import AddressClaim
-from tempmail.users import UserClaim
+from tempmail.http.auth import UserDep, signed_address, signed_user
+from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.security.tokens import AddressClaim
 
 router = APIRouter(prefix="/user_api", tags=["user"])
 

@@ -83,6 +83,6 @@ class CleanupStore:
             await asyncio.sleep(0)
 
     async def execute_custom(self, statement: str) -> int:
-        """Run an admin's validated custom DELETE (see tempmail.cleanup.validate_custom_sql)."""
+        """Run an admin's validated custom DELETE (see tempmail.maintenance.cleanup.validate_custom_sql)."""
         async with self.engine.begin() as conn:
             return (await conn.execute(text(statement))).rowcount

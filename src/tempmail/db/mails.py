@@ -147,7 +147,7 @@ class MailStore:
 
     def _next_group(self) -> list[Pending]:
         """The oldest deliveries, at most MAX_GROUP of them and INGEST_ROWS_PER_STATEMENT rows
-        (a delivery has at most a hundred, see `tempmail.mail.smtp`): one statement."""
+        (a delivery has at most a hundred, see `tempmail.inbound.smtp`): one statement."""
         size = rows = 0
         for mails, _ in self._pending:
             if size == MAX_GROUP or (size and rows + len(mails) > INGEST_ROWS_PER_STATEMENT):

@@ -1,7 +1,7 @@
 """Users (`users`), their roles (`user_roles`), address bindings (`users_address`) and passkeys.
 
 Every query about an account lives here; the rules (who may bind what, how many) live in
-`tempmail.users`.
+`tempmail.accounts.users`.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import HTMLResponse
 
-from tempmail.api.auth import require_admin
-from tempmail.api.common import IdPath, PagingDep, ServicesDep
 from tempmail.db.addresses import ADMIN_SORT_KEYS, statistics
 from tempmail.errors import ApiError
+from tempmail.http.auth import require_admin
+from tempmail.http.common import IdPath, PagingDep, ServicesDep
 from tempmail.web.fragments import ADMIN, add_reader_routes, mail_list, pager
 from tempmail.web.mailview import sent_item
 from tempmail.web.render import render

@@ -15,11 +15,11 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import HTMLResponse, Response
 
-from tempmail.api.common import PagingDep
 from tempmail.db.mails import mail_row
 from tempmail.db.paging import Page
 from tempmail.errors import ApiError
-from tempmail.mail.views import parsed_rows
+from tempmail.http.common import PagingDep
+from tempmail.inbound.views import parsed_rows
 from tempmail.web.mailview import MailSummary, attachment_of, mail_view
 from tempmail.web.render import SECURITY_HEADERS, render
 

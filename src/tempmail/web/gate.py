@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from tempmail.api.auth import SitePasswordMiddleware
+from tempmail.http.auth import SitePasswordMiddleware
 from tempmail.web.render import prefers_html
 
 # Page name -> path. `/` is the inbox for browsers and the health check for everyone else.

@@ -19,8 +19,8 @@ from typing import Any
 import nh3
 
 from tempmail.db.mails import raw_bytes
-from tempmail.mail.codes import extract_from
-from tempmail.mail.parse import Attachment, attachment_content, parse_mail
+from tempmail.inbound.codes import extract_from
+from tempmail.inbound.parse import Attachment, attachment_content, parse_mail
 
 PREVIEW_CHARS = 140
 # Inline (cid:) images larger than this are offered as attachments but not embedded.
@@ -154,7 +154,7 @@ class MailSummary:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> MailSummary:
-        """From a row of `tempmail.mail.views.parsed_rows` (what /api/parsed_mails returns)."""
+        """From a row of `tempmail.inbound.views.parsed_rows` (what /api/parsed_mails returns)."""
         found = row.get("ai_extract") or {}
         return cls(
             id=int(row["id"]),

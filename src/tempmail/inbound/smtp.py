@@ -14,9 +14,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tempmail.accounts.domains import receives_mail_for
 from tempmail.config import Settings
-from tempmail.domains import receives_mail_for
-from tempmail.mail.pipeline import InboundMail, Pipeline, StoreFailed
+from tempmail.inbound.pipeline import InboundMail, Pipeline, StoreFailed
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from tempmail.account_settings import AccountSettingsService
+from tempmail.accounts.domains import allowed_domain
+from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
-from tempmail.domains import allowed_domain
 from tempmail.errors import ApiError
-from tempmail.passwords import generate_plain, hash_password, sha256_hex
-from tempmail.tokens import Tokens
+from tempmail.security.passwords import generate_plain, hash_password, sha256_hex
+from tempmail.security.tokens import Tokens
 
 # RFC 5321 limits, applied even to the admin so a name always fits the column and the wire.
 MAX_LOCAL_PART = 64

@@ -14,16 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tempmail.account_settings import AccountSettings, AccountSettingsService
+from tempmail.accounts.domains import receives_mail_for
+from tempmail.accounts.settings import AccountSettings, AccountSettingsService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, raw_bytes
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.tables import utcnow
-from tempmail.domains import receives_mail_for
-from tempmail.mail.pipeline import header_of
-from tempmail.mail.send import (
+from tempmail.inbound.pipeline import header_of
+from tempmail.outbound.relays import (
     InvalidMail,
     OutgoingMail,
     Sender,

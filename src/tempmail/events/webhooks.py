@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
-from tempmail.mail.codes import extract_from
-from tempmail.mail.parse import parse_mail
-from tempmail.mail.pipeline import StoredMail
+from tempmail.inbound.codes import extract_from
+from tempmail.inbound.parse import parse_mail
+from tempmail.inbound.pipeline import StoredMail
 
 log = logging.getLogger(__name__)
 

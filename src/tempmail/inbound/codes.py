@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
-from tempmail.mail.parse import ParsedMail
+from tempmail.inbound.parse import ParsedMail
 
 __all__ = ["Extracted", "extract"]
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.kv import CACHE_SECONDS, SettingsStore
 from tempmail.errors import ApiError
-from tempmail.mail.pipeline import HeaderBlock, StoredMail, header_of
-from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.inbound.pipeline import HeaderBlock, StoredMail, header_of
+from tempmail.outbound.relays import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
 from tempmail.ttl_cache import MISSING, TtlCache
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from email.message import Message
 from email.parser import BytesParser
 from io import BytesIO
 
-from tempmail.mail.parse import attachment_parts
+from tempmail.inbound.parse import attachment_parts
 
 # Above this size a message loses its attachments when REMOVE_EXCEED_SIZE_ATTACHMENT is on (the
 # reference's limit: what one database row of its storage could hold).

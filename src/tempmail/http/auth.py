@@ -10,10 +10,10 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tempmail.api.common import ServicesDep
+from tempmail.accounts.users import UserClaim
 from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, USER_TOKEN, ApiError
-from tempmail.tokens import AddressClaim
-from tempmail.users import UserClaim
+from tempmail.http.common import ServicesDep
+from tempmail.security.tokens import AddressClaim
 
 # Paths the site password does not guard (API.md §2.1).
 SITE_PASSWORD_EXEMPT = ("/open_api/", "/telegram/")

@@ -25,14 +25,14 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from tempmail.account_settings import AccountSettingsService
+from tempmail.accounts.domains import receives_mail_for
+from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, NewMail
-from tempmail.domains import receives_mail_for
-from tempmail.mail.attachments import EXCEED_SIZE, strip_attachments
-from tempmail.mail.junk import AuthResults, JunkFilter
-from tempmail.mail.parse import header_block
+from tempmail.inbound.attachments import EXCEED_SIZE, strip_attachments
+from tempmail.inbound.junk import AuthResults, JunkFilter
+from tempmail.inbound.parse import header_block
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class AfterStoreReport:
 
 
 class AfterStore(Protocol):
-    """What follows a commit: forward, webhooks, auto-reply (see `tempmail.mail.after_store`)."""
+    """What follows a commit: forward, webhooks, auto-reply (see `tempmail.inbound.mail_stored`)."""
 
     def schedule(self, mails: list[StoredMail]) -> None:
         """Run in the background: it must never delay the SMTP answer."""

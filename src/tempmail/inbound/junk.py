@@ -23,9 +23,9 @@ import dns.resolver
 import spf
 
 from tempmail.config import Settings
-from tempmail.mail import dkim_fast
-from tempmail.mail.parse import header_block
-from tempmail.mail.worker_pool import WorkerPool
+from tempmail.inbound import dkim_fast
+from tempmail.inbound.parse import header_block
+from tempmail.inbound.worker_pool import WorkerPool
 from tempmail.ttl_cache import MISSING, TtlCache
 
 log = logging.getLogger(__name__)

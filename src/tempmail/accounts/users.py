@@ -21,9 +21,15 @@ from tempmail.db.mails import MailStore
 from tempmail.db.paging import Page
 from tempmail.db.users import AlreadyBound, UserExists, UserStore
 from tempmail.errors import ApiError
-from tempmail.mail.send import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
-from tempmail.passwords import generate_plain, hash_password, needs_rehash, sha256_hex, verify_password
-from tempmail.tokens import Tokens
+from tempmail.outbound.relays import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.security.passwords import (
+    generate_plain,
+    hash_password,
+    needs_rehash,
+    sha256_hex,
+    verify_password,
+)
+from tempmail.security.tokens import Tokens
 
 USER_SETTINGS_KEY = "user_settings"
 ROLE_ADDRESS_CONFIG_KEY = "role_address_config"

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 
-from tempmail.account_settings import AccountSettingsService
-from tempmail.autoreply import AutoReplyService
+from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings
-from tempmail.mail.pipeline import AfterStoreReport, IngestMeter, StoredMail, header_of
-from tempmail.mail.send import Sender, SendFailed
-from tempmail.webhooks import WebhookService
+from tempmail.events.webhooks import WebhookService
+from tempmail.inbound.pipeline import AfterStoreReport, IngestMeter, StoredMail, header_of
+from tempmail.outbound.auto_reply import AutoReplyService
+from tempmail.outbound.relays import Sender, SendFailed
 
 log = logging.getLogger(__name__)
 

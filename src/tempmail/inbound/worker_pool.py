@@ -8,7 +8,7 @@ the interpreter lock with the loop; at hundreds of mails a second that hand-off 
 the check. Here each worker is a child process whose stdin and stdout are pipes the loop
 itself reads and writes: a call is one pickled frame each way and no thread of ours wakes.
 
-A worker is started as `python -m tempmail.mail.worker_pool MODULE:FACTORY`; the first frame
+A worker is started as `python -m tempmail.inbound.worker_pool MODULE:FACTORY`; the first frame
 it reads is the factory's argument, and the factory returns the function every later frame is
 applied to. It exits when its stdin closes, so it never outlives the server, however the
 server ends.

@@ -26,10 +26,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from tempmail.accounts.users import UserClaim, UserService
 from tempmail.db.kv import SettingsStore
 from tempmail.db.users import UserStore
 from tempmail.errors import ApiError
-from tempmail.users import UserClaim, UserService
 
 PASSKEY_CHALLENGE_PREFIX = "passkey_challenge:"
 CHALLENGE_TTL = 300

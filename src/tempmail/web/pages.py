@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from tempmail.api.auth import AddressDep, UserDep, role_of
-from tempmail.api.common import MAX_ID, IdPath, PagingDep, ServicesDep
 from tempmail.config import Settings
 from tempmail.errors import ApiError
+from tempmail.http.auth import AddressDep, UserDep, role_of
+from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep
 from tempmail.web import admin
 from tempmail.web.fragments import ADDRESS, USER, add_reader_routes, mail_list, pager
 from tempmail.web.gate import PAGES

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tempmail.db.mails import mail_row, raw_bytes
-from tempmail.mail.codes import extract_from
-from tempmail.mail.parse import parse_mail
+from tempmail.inbound.codes import extract_from
+from tempmail.inbound.parse import parse_mail
 
 
 def parsed_row(row: Any) -> dict[str, Any]:

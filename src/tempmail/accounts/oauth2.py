@@ -17,9 +17,9 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from pydantic import BaseModel, ConfigDict, Field
 
+from tempmail.accounts.users import UserService, normalize_email
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
-from tempmail.users import UserService, normalize_email
 
 log = logging.getLogger(__name__)
 
