@@ -1,7 +1,7 @@
 """Worker processes spoken to over pipes: answers matched to calls, errors, dead workers.
 
 The functions below run in real child processes (`python -m tempmail.inbound.worker_pool
-tests.mail.test_worker_pool:FACTORY`), started from the repository root like the suite.
+tests.inbound.test_worker_pool:FACTORY`), started from the repository root like the suite.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Verification code / link extraction: a measured corpus of real-looking mails plus tricky cases.
 
-The corpus (tests/mail/corpus/verification/*.eml, answers in expected.json) is scored for
+The corpus (tests/inbound/corpus/verification/*.eml, answers in expected.json) is scored for
 precision (of the answers given, how many are right) and recall (of the mails that have an
 answer, how many were found exactly); run with `pytest -s` to see the numbers.
 """

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.browser.conftest import RemoteHost, create_address, html_mail, unique
+from tests.web.browser.conftest import RemoteHost, create_address, html_mail, unique
 from tests.fakes.smtp_sink import SmtpSink
 from tests.support import Server
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
-from tests.browser.conftest import create_address, html_mail, unique
+from tests.web.browser.conftest import create_address, html_mail, unique
 from tests.conftest import ServerFactory
 from tests.support import Server
 

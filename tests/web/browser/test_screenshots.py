@@ -1,6 +1,6 @@
 """Screenshots of the main pages, for the README.
 
-`TEMPMAIL_SCREENSHOTS=1 pytest tests/browser/test_screenshots.py` writes them into
+`TEMPMAIL_SCREENSHOTS=1 pytest tests/web/browser/test_screenshots.py` writes them into
 docs/screenshots/; otherwise they go to a temporary folder, so a test run never changes the work
 tree but the pages are still rendered and checked.
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.browser.conftest import create_address, html_mail, unique
+from tests.web.browser.conftest import create_address, html_mail, unique
 from tests.support import ADMIN_PASSWORD, Server
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 NEWSLETTER = """

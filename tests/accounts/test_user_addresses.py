@@ -10,7 +10,7 @@ import jwt as pyjwt
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.e2e.test_user_accounts import email, open_registration, register
+from tests.accounts.test_user_accounts import email, open_registration, register
 from tests.support import JWT_SECRET, USERS_ENV, Server
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from playwright.sync_api import Page, expect
-from tests.browser.conftest import html_mail, unique
+from tests.web.browser.conftest import html_mail, unique
 from tests.support import Server
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from playwright.sync_api import Page, Response, expect
-from tests.browser.conftest import unique
+from tests.web.browser.conftest import unique
 from tests.support import ADMIN_PASSWORD, Server
 
 

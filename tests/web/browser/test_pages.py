@@ -15,7 +15,7 @@ from tests.support import Server
 from tempmail.web.i18n import EN, ZH
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "tempmail" / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "src" / "tempmail" / "web" / "templates"
 PAGES = ["/", "/compose", "/address", "/user", "/admin", "/admin?tab=settings"]
 
 

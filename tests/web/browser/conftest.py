@@ -48,7 +48,7 @@ def _missing() -> str | None:
 @pytest.fixture(autouse=True)
 def _sqlite_only(backend: str) -> None:
     if backend != "sqlite":
-        pytest.skip("browser tests run on SQLite only (see tests/browser/conftest.py)")
+        pytest.skip("browser tests run on SQLite only (see tests/web/browser/conftest.py)")
 
 
 @pytest.fixture(scope="package")
