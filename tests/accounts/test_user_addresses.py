@@ -9,8 +9,8 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 
-from tests.conftest import ServerFactory
 from tests.accounts.test_user_accounts import email, open_registration, register
+from tests.conftest import ServerFactory
 from tests.support import JWT_SECRET, USERS_ENV, Server
 
 

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import ServerFactory
 from tests.accounts.test_user_accounts import email, open_registration, register, sha256
+from tests.conftest import ServerFactory
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.oauth2_provider import OAuth2Provider
 from tests.fakes.smtp_sink import SmtpSink

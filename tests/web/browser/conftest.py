@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from tests.conftest import ServerFactory
 from tests.fakes.smtp_sink import SmtpSink
 from tests.support import Server

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
-from tests.web.browser.conftest import create_address, html_mail, unique
+
 from tests.conftest import ServerFactory
 from tests.support import Server
+from tests.web.browser.conftest import create_address, html_mail, unique
 
 
 def test_auto_reply_and_webhook_settings(page: Page, ui_server: Server) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from playwright.sync_api import Page, Response, expect
-from tests.web.browser.conftest import unique
+
 from tests.support import ADMIN_PASSWORD, Server
+from tests.web.browser.conftest import unique
 
 
 def admin_login(page: Page, server: Server, password: str = ADMIN_PASSWORD) -> None:

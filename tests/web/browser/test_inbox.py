@@ -9,9 +9,10 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.web.browser.conftest import RemoteHost, create_address, html_mail, unique
+
 from tests.fakes.smtp_sink import SmtpSink
 from tests.support import Server
+from tests.web.browser.conftest import RemoteHost, create_address, html_mail, unique
 
 
 def test_create_receive_read_reply_delete(page: Page, ui_server: Server, relay: SmtpSink) -> None:

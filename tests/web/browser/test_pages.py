@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.conftest import ServerFactory
-from tests.support import Server
 
 from tempmail.web.i18n import EN, ZH
+from tests.conftest import ServerFactory
+from tests.support import Server
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 TEMPLATES = Path(__file__).resolve().parents[3] / "src" / "tempmail" / "web" / "templates"

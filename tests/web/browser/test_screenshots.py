@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.web.browser.conftest import create_address, html_mail, unique
+
 from tests.support import ADMIN_PASSWORD, Server
+from tests.web.browser.conftest import create_address, html_mail, unique
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 
 from playwright.sync_api import Page, expect
-from tests.web.browser.conftest import html_mail, unique
+
 from tests.support import Server
+from tests.web.browser.conftest import html_mail, unique
 
 
 def test_register_login_and_manage_addresses(page: Page, ui_server: Server) -> None:
