@@ -1,74 +1,31 @@
 """Verification code / link extraction: a measured corpus of real-looking mails plus tricky cases.
 
-The corpus (tests/inbound/corpus/verification/*.eml, answers in expected.json) is scored for
-precision (of the answers given, how many are right) and recall (of the mails that have an
-answer, how many were found exactly); run with `pytest -s` to see the numbers.
+The corpus of whole messages (tests/inbound/codes/eml/*.eml, answers in expected.json) is scored
+for precision (of the answers given, how many are right) and recall (of the mails that have an
+answer, how many were found exactly); run with `pytest -s` to see the numbers. The mails written
+as data, one test per mail, are in test_cases.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email
-import email.policy
-import json
 import random
 import re
 import time
 from collections import Counter
-from email.message import Message
-from pathlib import Path
 
 import pytest
 
-from tempmail.inbound import codes
-from tempmail.inbound.codes import Extracted, extract
+from tempmail.inbound.codes import Extracted, extract, keywords
+from tests.inbound.codes.corpus import EML, eml_expected, load_mail
 
-CORPUS = Path(__file__).parent / "corpus" / "verification"
-EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))
+EXPECTED = eml_expected()
 MIN_PRECISION = 0.9
 MIN_RECALL = 0.85
 
 
-# --------------------------------------------------------------------------- corpus helpers
-def _part_text(part: Message) -> str:
-    """A text part's content; falls back to a lenient decode when the charset is odd."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except Exception:
-        pass
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    with contextlib.suppress(LookupError):
-        return payload.decode(charset, "replace")
-    return payload.decode("utf-8", "replace")
-
-
-def load_mail(name: str) -> tuple[str, str, str]:
-    """(subject, text body, html body) of a corpus file, the way a mail server would see them."""
-    message = email.message_from_bytes((CORPUS / name).read_bytes(), policy=email.policy.default)
-    try:
-        subject = str(message["subject"] or "")
-    except Exception:
-        subject = ""
-    text = html = ""
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        mime = part.get_content_type()
-        if mime == "text/plain" and not text:
-            text = _part_text(part)
-        elif mime == "text/html" and not html:
-            html = _part_text(part)
-    return subject, text, html
-
-
 # --------------------------------------------------------------------------- corpus
 def test_corpus_matches_expected_file() -> None:
-    files = {p.name for p in CORPUS.glob("*.eml")}
+    files = {p.name for p in EML.glob("*.eml")}
     assert files == set(EXPECTED), "every .eml needs an answer in expected.json and vice versa"
     assert len(files) >= 40
     kinds = Counter(answer["type"] for answer in EXPECTED.values())
@@ -383,11 +340,11 @@ def test_none_inputs_do_not_raise() -> None:
 # --------------------------------------------------------------------------- the fast scans
 # They stand in front of case-insensitive patterns and must find everything those find.
 def _phrase_characters() -> set[str]:
-    blocks = [block for pair in codes._KEYWORDS.values() for block in pair]
+    blocks = [block for pair in keywords._KEYWORDS.values() for block in pair]
     phrases = [
-        *(p for block in blocks for p in codes._phrases(block)),
-        *codes._ADDRESS_WORDS,
-        *codes._ADDRESS_MARKS,
+        *(p for block in blocks for p in keywords.phrases(block)),
+        *keywords._ADDRESS_WORDS,
+        *keywords._ADDRESS_MARKS,
     ]
     return {char for phrase in phrases for char in phrase}
 
@@ -397,15 +354,18 @@ def test_folding_equals_what_ignorecase_equates() -> None:
     for char in _phrase_characters():
         for equal in re.findall(re.escape(char), everything, re.IGNORECASE):
             # A character that folds to two ("İ") sends the whole text down the slow path.
-            assert len(codes._fold(equal)) > 1 or codes._fold(equal) == codes._fold(char), (char, equal)
+            assert len(keywords._fold(equal)) > 1 or keywords._fold(equal) == keywords._fold(char), (
+                char,
+                equal,
+            )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_keyword_scan_finds_what_the_pattern_finds(name: str) -> None:
     subject, text, html = load_mail(name)
     for body in (subject, text, html):
-        expected = [(m.span(), m.lastgroup) for m in codes._KEYWORD_RE.finditer(body)]
-        assert [(m.span(), m.lastgroup) for m in codes._keyword_matches(body)] == expected
+        expected = [(m.span(), m.lastgroup) for m in keywords.KEYWORD_RE.finditer(body)]
+        assert [(m.span(), m.lastgroup) for m in keywords._keyword_matches(body)] == expected
 
 
 @pytest.mark.parametrize(
@@ -420,13 +380,13 @@ def test_keyword_scan_finds_what_the_pattern_finds(name: str) -> None:
     ],
 )
 def test_keyword_scan_matches_the_pattern_on_tricky_text(text: str) -> None:
-    expected = [(m.span(), m.lastgroup) for m in codes._KEYWORD_RE.finditer(text)]
-    assert [(m.span(), m.lastgroup) for m in codes._keyword_matches(text)] == expected
+    expected = [(m.span(), m.lastgroup) for m in keywords.KEYWORD_RE.finditer(text)]
+    assert [(m.span(), m.lastgroup) for m in keywords._keyword_matches(text)] == expected
     assert expected
 
 
 def test_address_hint_agrees_with_the_pattern() -> None:
     lines = ["1 Main Street", "MAIN STREET 5", "Streets 4", "© 2024 ACME GmbH", "ſtreet 9", "Your code 1234"]
     for line in lines:
-        if codes._ADDRESS_LINE_RE.search(line):
-            assert codes._may_match(codes._ADDRESS_HINT_RE, line), line
+        if keywords._ADDRESS_LINE_RE.search(line):
+            assert keywords._may_match(keywords._ADDRESS_HINT_RE, line), line
