@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tempmail.config import load_settings
-from tempmail.db.mails import NewMail
 from tempmail.jobs import Scheduler, server_jobs
+from tempmail.maintenance.cleanup import AutoCleanupSettings
 from tempmail.services import Services
 from tests.support import ScratchDatabase, run_async
 
@@ -24,18 +24,13 @@ def database(backend: str) -> Iterator[ScratchDatabase]:
 async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
     services = await Services.start(load_settings(DATABASE_URL=url, DOMAINS=["test.example"]))
     try:
-        await services.mails.insert(
-            [
-                NewMail("old@test.example", "a@remote.example", b"Subject: old\r\n\r\nx"),
-                NewMail("spam@test.example", "spammer@remote.example", b"Subject: spam\r\n\r\nx"),
-            ]
+        await services.mailbox.seed("old@test.example", b"Subject: old\r\n\r\nx", "a@remote.example", None)
+        await services.mailbox.seed(
+            "spam@test.example", b"Subject: spam\r\n\r\nx", "spammer@remote.example", None
         )
         await asyncio.sleep(1.1)
-        await services.mails.insert(
-            [NewMail("new@test.example", "a@remote.example", b"Subject: new\r\n\r\nx")]
-        )
-        await services.kv.set(
-            "auto_cleanup",
+        await services.mailbox.seed("new@test.example", b"Subject: new\r\n\r\nx", "a@remote.example", None)
+        rules = AutoCleanupSettings.model_validate(
             {
                 "enableUnknowMailsAutoCleanup": True,
                 "cleanUnknowMailsDays": 1,
@@ -48,20 +43,23 @@ async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
                     },
                     {"id": 2, "name": "off", "sql": "DELETE FROM raw_mails", "enabled": False},
                 ],
-            },
+            }
         )
+        await services.cleanup.save_settings(rules)
         (job,) = [job for job in server_jobs(services) if job.name == "auto cleanup"]
         await job.run()
-        page = await services.mails.page(10, 0)
+        page = await services.mailbox.page(10, 0)
         after_rules = [row.address for row in page.results]
 
-        await services.kv.set("auto_cleanup", {"enableMailsAutoCleanup": True, "cleanMailsDays": 0})
+        await services.cleanup.save_settings(
+            AutoCleanupSettings(enableMailsAutoCleanup=True, cleanMailsDays=0)
+        )
         await asyncio.sleep(1.1)  # `0 days` deletes what is older than this second
         scheduler = Scheduler([job.__class__(job.name, 0.01, job.run)])
         scheduler.start()
         await asyncio.sleep(0.3)
         await scheduler.stop()
-        page = await services.mails.page(10, 0)
+        page = await services.mailbox.page(10, 0)
         return after_rules, [row.address for row in page.results]
     finally:
         await services.close()

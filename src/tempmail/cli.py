@@ -21,7 +21,7 @@ from tempmail.inbound.smtp import InboundServer
 from tempmail.jobs import Scheduler, server_jobs
 from tempmail.services import Services
 
-AFTER_STORE_DRAIN_SECONDS = 10.0
+MAIL_STORED_DRAIN_SECONDS = 10.0
 log = logging.getLogger("tempmail")
 
 
@@ -60,7 +60,7 @@ async def serve(settings: Settings) -> None:
         services = await Services.start(settings)
         running.push_async_callback(services.close)
         # Runs after SMTP has drained (exit callbacks run last-in first-out), before the DB closes.
-        running.push_async_callback(services.after_store.drain, AFTER_STORE_DRAIN_SECONDS)
+        running.push_async_callback(services.mail_stored.drain, MAIL_STORED_DRAIN_SECONDS)
         smtp = InboundServer(settings, services.pipeline)
         http_host, http_port = settings.http_host_port
         config = uvicorn.Config(

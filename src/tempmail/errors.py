@@ -1,4 +1,6 @@
-"""Errors the API answers with: a status code and a plain-text body, as the reference does.
+"""Errors the API answers with (a status code and a plain-text body, as the reference does), and
+the two failures of sending a mail, which cross from `tempmail.outbound` to the code that asks
+for a mail to be sent (accounts send verification codes through an interface of their own).
 
 The English text is the contract (clients match on it); `x-lang: zh` asks for the Chinese text
 where we have one. Texts with a variable part are templates, translated before filling in.
@@ -22,6 +24,14 @@ class ApiError(Exception):
         if lang and lang.lower().startswith("zh") and self.template in ZH:
             return ZH[self.template].format(**self.params)
         return str(self)
+
+
+class SendFailed(Exception):
+    """The mail was not accepted for delivery; the message says why, for the caller's 400."""
+
+
+class InvalidMail(ValueError):
+    """What was asked cannot be a well-formed mail (bad address, CR/LF in a header)."""
 
 
 SITE_PASSWORD = "You have enabled the private site password, please provide the password"

@@ -49,6 +49,7 @@ def server_jobs(services: Services) -> list[Job]:
     """The jobs `tempmail serve` runs."""
     return [
         Job("auto cleanup", 3600, services.cleanup.run_scheduled),
-        Job("database maintenance", 3600, services.db.maintain),
-        Job("expired codes and challenges", 600, services.purge_expired),
+        Job("database maintenance", 3600, services.database.maintain),
+        Job("expired verification codes", 600, services.users.purge_expired_codes),
+        Job("expired passkey challenges", 600, services.passkeys.purge_expired_challenges),
     ]

@@ -2,36 +2,42 @@
 
 It opens the database, applies migrations, settles the secrets (a JWT secret and, when no
 ADMIN_PASSWORDS are configured, an admin password, both generated once and kept in the
-database so every node and every restart agrees), and wires the stores to the domain code.
+database so every node and every restart agrees), builds the stores and hands them to the
+domain services, and subscribes what follows a stored mail to the pipeline's "mail stored"
+event. Routes see only the services: every store stays behind them.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from tempmail.accounts.addresses import AddressService
 from tempmail.accounts.oauth2 import OAuth2Service
-from tempmail.accounts.passkeys import PASSKEY_CHALLENGE_PREFIX, PasskeyService
+from tempmail.accounts.passkeys import PasskeyService
 from tempmail.accounts.settings import AccountSettingsService
-from tempmail.accounts.users import VERIFY_CODE_PREFIX, UserService
+from tempmail.accounts.users import UserService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.cleanup import CleanupStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
-from tempmail.db.mails import MailStore, raw_bytes
+from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.users import UserStore
 from tempmail.events.webhooks import WebhookService
-from tempmail.inbound.mail_stored import AfterStoreSteps, Forwarder
-from tempmail.inbound.pipeline import Pipeline, StoredMail
+from tempmail.inbound.ingest_meter import IngestMeter
+from tempmail.inbound.mail_stored import MailStored
+from tempmail.inbound.mailbox import Mailbox
+from tempmail.inbound.pipeline import Pipeline
 from tempmail.maintenance.cleanup import CleanupService
+from tempmail.maintenance.database import DatabaseService
 from tempmail.outbound.auto_reply import AutoReplyService
+from tempmail.outbound.forwarding import Forwarder
 from tempmail.outbound.relays import Sender
 from tempmail.outbound.sending import SendService
 from tempmail.security.tokens import Tokens
@@ -43,28 +49,25 @@ GENERATED_ADMIN_PASSWORD_KEY = "generated_admin_password"
 @dataclass(slots=True)
 class Services:
     settings: Settings
-    db: Database
-    kv: SettingsStore
-    mails: MailStore
-    addresses: AddressStore
-    sendbox: SendboxStore
-    senders: SenderStore
-    user_store: UserStore
-    sender: Sender
-    accounts: AccountSettingsService
-    sending: SendService
     tokens: Tokens
-    address_service: AddressService
+    account_settings: AccountSettingsService
+    addresses: AddressService
     users: UserService
     passkeys: PasskeyService
     oauth2: OAuth2Service
+    mailbox: Mailbox
     pipeline: Pipeline
-    after_store: AfterStoreSteps
+    mail_stored: MailStored
+    sending: SendService
     auto_reply: AutoReplyService
     webhooks: WebhookService
     cleanup: CleanupService
+    database: DatabaseService
     admin_passwords: list[str]
     generated_admin_password: str | None
+    # What `close` releases; no route reaches them.
+    _db: Database = field(repr=False)
+    _http: httpx.AsyncClient = field(repr=False)
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -89,61 +92,50 @@ class Services:
         # context, far more than the request itself.
         http = httpx.AsyncClient(follow_redirects=False)
         sender = Sender(settings, http)
-        accounts = AccountSettingsService(kv)
-        sendbox = SendboxStore(db.engine)
-        senders = SenderStore(db.engine)
+        account_settings = AccountSettingsService(kv)
         auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
         webhooks = WebhookService(settings, kv, http)
-        pipeline = Pipeline(settings, mails, addresses, accounts)
-        after_store = AfterStoreSteps(
-            Forwarder(settings, sender, accounts), webhooks, auto_reply, pipeline.load
-        )
-        pipeline.after_store = after_store
+        meter = IngestMeter()
+        mail_stored = MailStored(meter)
+        # In this order: forward, webhooks (retrying in tasks of their own), auto-reply.
+        mail_stored.subscribe("forwarding", Forwarder(settings, sender, account_settings).on_mail_stored)
+        mail_stored.subscribe("webhooks", webhooks.on_mail_stored, detached=True)
+        mail_stored.subscribe("auto-reply", auto_reply.on_mail_stored)
+        pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter)
         if settings.ENABLE_CHECK_JUNK_MAIL:
             await pipeline.auth.warm_up()
         users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
         return cls(
             settings=settings,
-            db=db,
-            kv=kv,
-            mails=mails,
-            addresses=addresses,
-            sendbox=sendbox,
-            senders=senders,
-            accounts=accounts,
-            sending=SendService(settings, sender, senders, sendbox, addresses, mails, accounts),
-            user_store=user_store,
-            sender=sender,
             tokens=tokens,
-            address_service=AddressService(settings, addresses, accounts, tokens),
+            account_settings=account_settings,
+            addresses=AddressService(settings, addresses, account_settings, tokens),
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
             oauth2=OAuth2Service(kv, users),
+            mailbox=Mailbox(settings, mails, addresses),
             pipeline=pipeline,
-            after_store=after_store,
+            mail_stored=mail_stored,
+            sending=SendService(
+                settings,
+                sender,
+                SenderStore(db.engine),
+                SendboxStore(db.engine),
+                addresses,
+                mails,
+                account_settings,
+            ),
             auto_reply=auto_reply,
             webhooks=webhooks,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
+            database=DatabaseService(settings, db),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,
+            _db=db,
+            _http=http,
         )
-
-    async def sample_mail(self, address: str | None) -> StoredMail:
-        """The newest stored mail (of `address`), for webhook tests; a made-up one if none."""
-        page = await self.mails.page(1, 0, owner=address)
-        if page.results:
-            row = page.results[0]
-            return StoredMail(int(row.id), str(row.address), str(row.source or ""), raw_bytes(row))
-        to = address or f"test@{self.settings.DOMAINS[0] if self.settings.DOMAINS else 'localhost'}"
-        raw = f"From: sender@example.com\r\nTo: {to}\r\nSubject: Webhook test\r\n\r\nThis is a test mail.\r\n"
-        return StoredMail(0, to, "sender@example.com", raw.encode())
-
-    async def purge_expired(self) -> None:
-        """Drop verification codes and passkey challenges nobody used before they expired."""
-        for prefix in (VERIFY_CODE_PREFIX, PASSKEY_CHALLENGE_PREFIX):
-            await self.kv.purge_expired(prefix)
 
     async def close(self) -> None:
         await self.pipeline.auth.close()
-        await self.sender.http.aclose()
-        await self.db.close()
+        await self._http.aclose()
+        await self._db.close()

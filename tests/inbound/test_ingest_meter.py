@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tempmail.inbound.pipeline import IngestMeter
+from tempmail.inbound.ingest_meter import IngestMeter
 
 
 def test_clock_runs_only_while_a_mail_is_being_received() -> None:

@@ -1,4 +1,5 @@
-"""Creating addresses: the naming and domain rules of API.md §4, in the reference's order."""
+"""Addresses: creating them (the naming and domain rules of API.md §4, in the reference's
+order), their passwords, their activity, finding and deleting them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from tempmail.accounts.domains import allowed_domain
 from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
+from tempmail.db.paging import Page
 from tempmail.errors import ApiError
-from tempmail.security.passwords import generate_plain, hash_password, sha256_hex
+from tempmail.security.passwords import (
+    generate_plain,
+    hash_password,
+    needs_rehash,
+    sha256_hex,
+    verify_password,
+)
 from tempmail.security.tokens import Tokens
 
 # RFC 5321 limits, applied even to the admin so a name always fits the column and the wire.
@@ -107,6 +115,68 @@ class AddressService:
         prefix = self.settings.PREFIX if enable_prefix else ""
         chosen = await self._pick_domain(domain, self.settings.DOMAINS, random_subdomain)
         return await self._insert(prefix + local, chosen, "admin")
+
+    # --- existing addresses ------------------------------------------------------------------
+
+    async def is_live(self, address_id: int, name: str) -> bool:
+        """The address a credential names still exists (under the same name)."""
+        return await self.store.is_live(address_id, name)
+
+    async def touch(self, address_id: int) -> None:
+        """Record activity (the inactive-address cleanup goes by it)."""
+        await self.store.touch(address_id)
+
+    async def get(self, address_id: int) -> Any | None:
+        return await self.store.get(address_id)
+
+    async def find(self, address_id: int | None, name: str | None) -> Any | None:
+        """By id when given, else by name (trimmed, case-folded)."""
+        if address_id:
+            return await self.store.get(address_id)
+        return await self.store.get_by_name((name or "").strip().lower())
+
+    async def name_of(self, address_id: int) -> str:
+        row = await self.store.get(address_id)
+        if row is None:
+            raise ApiError(404, "Address not found")
+        return str(row.name)
+
+    async def page(self, limit: int, offset: int, query: str, sort_by: str, ascending: bool) -> Page[Any]:
+        """The admin's list: a name substring search, sorted on any of ADMIN_SORT_KEYS (by id
+        otherwise)."""
+        return await self.store.page(limit, offset, query.strip().lower(), sort_by, ascending)
+
+    async def delete(self, address_id: int) -> bool:
+        """The address with its mail, sent items and bindings."""
+        return await self.store.delete_with_data(address_id)
+
+    async def login(self, email: str | None, password: str | None) -> dict[str, Any]:
+        """`/api/address_login`: the address's JWT for its password (ENABLE_ADDRESS_PASSWORD)."""
+        if not self.settings.ENABLE_ADDRESS_PASSWORD:
+            raise ApiError(403, "Password login is disabled")
+        if not email or not password:
+            raise ApiError(400, "Email and password are required")
+        row = await self.store.get_by_name(email.strip().lower())
+        if row is None:
+            raise ApiError(404, "Address not found")
+        if not await verify_password(row.password, password):
+            raise ApiError(401, "Invalid email or password")
+        if needs_rehash(row.password):
+            await self.store.set_password(row.id, await hash_password(password))
+        return {"jwt": self.tokens.address_jwt(row.name, row.id), "address": row.name}
+
+    async def change_password(self, address_id: int, new_password: str | None) -> None:
+        """The owner's change; needs ENABLE_ADDRESS_PASSWORD."""
+        if not self.settings.ENABLE_ADDRESS_PASSWORD:
+            raise ApiError(403, "Password change is disabled")
+        await self.reset_password(address_id, new_password)
+
+    async def reset_password(self, address_id: int, new_password: str | None) -> None:
+        """The admin's reset, and the owner's change once allowed."""
+        if not new_password:
+            raise ApiError(400, "New password is required")
+        if not await self.store.set_password(address_id, await hash_password(new_password)):
+            raise ApiError(404, "Address not found")
 
     def _random_name(self) -> str:
         cfg = self.settings

@@ -181,3 +181,7 @@ class PasskeyService:
         if user is None:
             raise ApiError(400, "User not found")
         return self.users.user_jwt(user.user_email, user.id)
+
+    async def purge_expired_challenges(self) -> None:
+        """Drop registration and login challenges nobody answered before they expired."""
+        await self.kv.purge_expired(PASSKEY_CHALLENGE_PREFIX)

@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +20,7 @@ from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
 from tempmail.db.paging import Page
 from tempmail.db.users import AlreadyBound, UserExists, UserStore
-from tempmail.errors import ApiError
-from tempmail.outbound.relays import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.errors import ApiError, InvalidMail, SendFailed
 from tempmail.security.passwords import (
     generate_plain,
     hash_password,
@@ -100,6 +99,14 @@ def normalize_email(email: str | None) -> str:
     return email
 
 
+class Mailer(Protocol):
+    """Sends the mails accounts write themselves (verification codes). `tempmail.outbound`
+    provides it at start-up: accounts sit below sending, so they name only what they need."""
+
+    async def send_text(self, from_address: str, from_name: str, to: str, subject: str, text: str) -> None:
+        """Raises InvalidMail for a mail that cannot be built, SendFailed when no relay took it."""
+
+
 class UserService:
     def __init__(
         self,
@@ -109,7 +116,7 @@ class UserService:
         mails: MailStore,
         kv: SettingsStore,
         tokens: Tokens,
-        sender: Sender,
+        mailer: Mailer,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -117,7 +124,7 @@ class UserService:
         self.mails = mails
         self.kv = kv
         self.tokens = tokens
-        self.sender = sender
+        self.mailer = mailer
 
     # --- settings -------------------------------------------------------------------------
 
@@ -182,25 +189,22 @@ class UserService:
         if await self.kv.get_expiring(key) is not None:
             raise ApiError(400, "Code already sent, please wait")
         code = f"{secrets.randbelow(10**6):06d}"
-        try:
-            message = build_message(
-                OutgoingMail(
-                    from_address=rules.verifyMailSender,
-                    from_name=self.settings.TITLE or "tempmail",
-                    to=[email],
-                    subject=f"Your verification code: {code}",
-                    text=f"Your verification code is {code}. It expires in {VERIFY_CODE_TTL // 60} min.\n",
-                )
-            )
-        except InvalidMail as exc:
-            raise ApiError(400, "Invalid input: {detail}", detail=str(exc)) from None
         await self.kv.put_expiring(key, {"code": code, "attempts": 0}, VERIFY_CODE_TTL)
         try:
-            await self.sender.send(message)
-        except SendFailed as exc:
+            await self.mailer.send_text(
+                from_address=rules.verifyMailSender,
+                from_name=self.settings.TITLE or "tempmail",
+                to=email,
+                subject=f"Your verification code: {code}",
+                text=f"Your verification code is {code}. It expires in {VERIFY_CODE_TTL // 60} min.\n",
+            )
+        except (InvalidMail, SendFailed) as exc:
+            # No mail went out: the address may ask again at once.
             current = await self.kv.get_expiring(key)
             if current is not None:
                 await self.kv.take_expiring(key, current)
+            if isinstance(exc, InvalidMail):
+                raise ApiError(400, "Invalid input: {detail}", detail=str(exc)) from None
             raise ApiError(400, "Failed to send verify code: {reason}", reason=str(exc)) from None
         return {"success": True, "expirationTtl": VERIFY_CODE_TTL}
 
@@ -308,6 +312,54 @@ class UserService:
             "user_role": user_role,
         }
 
+    # --- the admin's user list -------------------------------------------------------------
+
+    async def page(self, limit: int, offset: int, query: str) -> Page[Any]:
+        """Users whose e-mail contains `query` (trimmed, case-folded)."""
+        return await self.store.page(limit, offset, query.strip().lower())
+
+    async def delete(self, user_id: int) -> bool:
+        return await self.store.delete(user_id)
+
+    async def role_of(self, user_id: int) -> str | None:
+        return await self.store.role(user_id)
+
+    def known_roles(self) -> set[str]:
+        cfg = self.settings
+        return {role.role for role in cfg.USER_ROLES} | {
+            role for role in (cfg.USER_DEFAULT_ROLE, cfg.ADMIN_USER_ROLE, *cfg.NO_LIMIT_SEND_ROLE) if role
+        }
+
+    async def set_role(self, user_id: int, role_text: str) -> None:
+        """A role not configured anywhere would silently grant nothing, so it is refused; an
+        empty one takes the role away."""
+        role = role_text.strip()
+        if role and role not in self.known_roles():
+            raise ApiError(400, "Invalid role: {role}", role=role)
+        if await self.store.get(user_id) is None:
+            raise ApiError(400, USER_NOT_FOUND)
+        await self.store.set_role(user_id, role)
+
+    async def bind_by_admin(
+        self, user_id: int | None, user_email: str | None, address_id: int | None, address: str | None
+    ) -> None:
+        """Bind by id or by name on either side; the admin is not held to the user's limit."""
+        user = (
+            await self.store.get(user_id)
+            if user_id
+            else await self.store.get_by_email((user_email or "").strip().lower())
+        )
+        if user is None:
+            raise ApiError(400, USER_NOT_FOUND)
+        row = (
+            await self.addresses.get(address_id)
+            if address_id
+            else await self.addresses.get_by_name((address or "").strip().lower())
+        )
+        if row is None:
+            raise ApiError(400, "Address not found")
+        await self.bind(user.id, row.id, limited=False)
+
     # --- addresses ------------------------------------------------------------------------
 
     async def check_room(self, user_id: int) -> None:
@@ -357,6 +409,16 @@ class UserService:
         await self.check_room(target.id)
         if await self.store.transfer(address_id, target.id) is None:
             raise ApiError(400, NOT_BOUND)
+
+    async def bound_page(self, user_id: int, limit: int, offset: int) -> Page[Any]:
+        return await self.store.bound_page(user_id, limit, offset)
+
+    async def bound_all(self, user_id: int) -> list[Any]:
+        return await self.store.bound_all(user_id)
+
+    async def purge_expired_codes(self) -> None:
+        """Drop verification codes nobody used before they expired."""
+        await self.kv.purge_expired(VERIFY_CODE_PREFIX)
 
     async def _names(self, user_id: int, address: str | None) -> list[str]:
         names = [row.name for row in await self.store.bound_all(user_id)]

@@ -1,0 +1,36 @@
+"""The JSON API (API.md §4–§8): one module per route group; handlers parse, call a service and
+shape the reply."""
+
+from fastapi import APIRouter
+
+from tempmail.api import (
+    address,
+    address_extras,
+    admin,
+    admin_cleanup,
+    admin_send,
+    admin_users,
+    admin_webhooks,
+    oauth2,
+    open,
+    passkey,
+    send,
+    test_mode,
+    user,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    open.router,
+    address.router,
+    address_extras.router,
+    send.router,
+    user.router,
+    passkey.router,
+    oauth2.router,
+    test_mode.router,
+    admin.router,
+    admin_users.router,
+    admin_webhooks.router,
+    admin_send.router,
+    admin_cleanup.router,
+)

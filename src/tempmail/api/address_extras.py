@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from tempmail.events.webhooks import WebhookSettings
 from tempmail.http.auth import AddressDep
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 from tempmail.outbound.auto_reply import AutoReplySettings
 
 router = APIRouter(prefix="/api", tags=["address settings"])
@@ -45,6 +45,6 @@ async def save_webhook_settings(
 
 @router.post("/webhook/test")
 async def test_webhook(body: WebhookSettings, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    mail = await services.sample_mail(claim.address)
+    mail = await services.mailbox.sample(claim.address)
     await services.webhooks.test_address(claim.address, body, mail)
     return {"success": True}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from tempmail.http.auth import require_admin
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 from tempmail.maintenance.cleanup import AutoCleanupSettings
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from tempmail.accounts.settings import AccountSettings
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
-from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
+from tempmail.http.context import ServicesDep
+from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
 from tempmail.outbound.sending import SendError, SendRequest
 
 router = APIRouter(prefix="/admin", tags=["admin send"], dependencies=[Depends(require_admin)])
@@ -28,7 +29,7 @@ class SenderUpdate(BaseModel):
 
 
 def _address_filter(request: Request) -> str:
-    return (request.query_params.get("address") or "").strip().lower()
+    return request.query_params.get("address") or ""
 
 
 @router.post("/send_mail")
@@ -42,40 +43,38 @@ async def send_mail(body: AdminSendRequest, services: ServicesDep) -> dict[str, 
 
 @router.get("/address_sender")
 async def address_senders(request: Request, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    return page_json(await services.senders.page(paging.limit, paging.offset, _address_filter(request)))
+    return page_json(
+        await services.sending.senders_page(paging.limit, paging.offset, _address_filter(request))
+    )
 
 
 @router.post("/address_sender")
 async def update_address_sender(body: SenderUpdate, services: ServicesDep) -> dict[str, Any]:
-    """`address_id` is the id of the address_sender row, as in the reference."""
-    if body.address_id is None or not await services.senders.update(
-        body.address_id, body.balance, body.enabled
-    ):
-        raise ApiError(400, "Invalid address_id")
+    await services.sending.update_sender(body.address_id, body.balance, body.enabled)
     return {"success": True}
 
 
 @router.delete("/address_sender/{row_id}")
 async def delete_address_sender(row_id: IdPath, services: ServicesDep) -> dict[str, Any]:
-    return {"success": await services.senders.delete(row_id)}
+    return {"success": await services.sending.delete_sender(row_id)}
 
 
 @router.get("/sendbox")
 async def sendbox(request: Request, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    return page_json(await services.sendbox.page(paging.limit, paging.offset, _address_filter(request)))
+    return page_json(await services.sending.sent_page(paging.limit, paging.offset, _address_filter(request)))
 
 
 @router.delete("/sendbox/{item_id}")
 async def delete_sent(item_id: IdPath, services: ServicesDep) -> dict[str, Any]:
-    return {"success": await services.sendbox.delete(item_id)}
+    return {"success": await services.sending.delete_sent(item_id)}
 
 
 @router.get("/account_settings")
 async def account_settings(services: ServicesDep) -> dict[str, Any]:
-    return (await services.accounts.get()).model_dump()
+    return (await services.account_settings.get()).model_dump()
 
 
 @router.post("/account_settings")
 async def save_account_settings(body: AccountSettings, services: ServicesDep) -> dict[str, Any]:
-    await services.accounts.update(body)
+    await services.account_settings.update(body)
     return {"success": True}

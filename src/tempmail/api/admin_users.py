@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from tempmail.accounts.users import USER_NOT_FOUND, UserSettings, normalize_email
+from tempmail.accounts.users import UserSettings, normalize_email
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
-from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, page_json
-from tempmail.services import Services
+from tempmail.http.context import ServicesDep
+from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
 
 router = APIRouter(prefix="/admin", tags=["admin users"], dependencies=[Depends(require_admin)])
 
@@ -58,8 +58,8 @@ async def save_user_settings(body: UserSettings, services: ServicesDep) -> dict[
 
 @router.get("/users")
 async def list_users(request: Request, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    query = (request.query_params.get("query") or "").strip().lower()
-    return page_json(await services.user_store.page(paging.limit, paging.offset, query))
+    query = request.query_params.get("query") or ""
+    return page_json(await services.users.page(paging.limit, paging.offset, query))
 
 
 @router.post("/users")
@@ -72,7 +72,7 @@ async def create_user(body: NewUserBody, services: ServicesDep) -> dict[str, Any
 
 @router.delete("/users/{user_id}")
 async def delete_user(user_id: IdPath, services: ServicesDep) -> dict[str, Any]:
-    return {"success": await services.user_store.delete(user_id)}
+    return {"success": await services.users.delete(user_id)}
 
 
 @router.post("/users/{user_id}/reset_password")
@@ -86,22 +86,9 @@ async def user_roles(services: ServicesDep) -> list[dict[str, Any]]:
     return [role.model_dump() for role in services.settings.USER_ROLES]
 
 
-def _known_roles(services: Services) -> set[str]:
-    cfg = services.settings
-    return {role.role for role in cfg.USER_ROLES} | {
-        role for role in (cfg.USER_DEFAULT_ROLE, cfg.ADMIN_USER_ROLE, *cfg.NO_LIMIT_SEND_ROLE) if role
-    }
-
-
 @router.post("/user_roles")
 async def set_user_role(body: UserRoleBody, services: ServicesDep) -> dict[str, Any]:
-    """A role not configured anywhere would silently grant nothing, so it is refused."""
-    role = body.role_text.strip()
-    if role and role not in _known_roles(services):
-        raise ApiError(400, "Invalid role: {role}", role=role)
-    if await services.user_store.get(body.user_id) is None:
-        raise ApiError(400, USER_NOT_FOUND)
-    await services.user_store.set_role(body.user_id, role)
+    await services.users.set_role(body.user_id, body.role_text)
     return {"success": True}
 
 
@@ -119,26 +106,11 @@ async def save_role_address_config(body: RoleAddressConfigBody, services: Servic
 
 @router.get("/users/bind_address/{user_id}")
 async def user_addresses(user_id: IdPath, services: ServicesDep) -> dict[str, Any]:
-    rows = await services.user_store.bound_all(user_id)
+    rows = await services.users.bound_all(user_id)
     return {"results": [dict(row._mapping) for row in rows]}
 
 
 @router.post("/users/bind_address")
 async def bind_user_address(body: AdminBindBody, services: ServicesDep) -> dict[str, Any]:
-    """Bind by id or by name on either side; the admin is not held to the user's address limit."""
-    user = (
-        await services.user_store.get(body.user_id)
-        if body.user_id
-        else await services.user_store.get_by_email((body.user_email or "").strip().lower())
-    )
-    if user is None:
-        raise ApiError(400, USER_NOT_FOUND)
-    row = (
-        await services.addresses.get(body.address_id)
-        if body.address_id
-        else await services.addresses.get_by_name((body.address or "").strip().lower())
-    )
-    if row is None:
-        raise ApiError(400, "Address not found")
-    await services.users.bind(user.id, row.id, limited=False)
+    await services.users.bind_by_admin(body.user_id, body.user_email, body.address_id, body.address)
     return {"success": True}

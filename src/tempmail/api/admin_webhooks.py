@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from tempmail.events.webhooks import AllowList, WebhookSettings
 from tempmail.http.auth import require_admin
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin webhooks"], dependencies=[Depends(require_admin)])
 
@@ -38,5 +38,5 @@ async def save_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dic
 
 @router.post("/mail_webhook/test")
 async def test_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dict[str, Any]:
-    await services.webhooks.test(body, await services.sample_mail(None))
+    await services.webhooks.test(body, await services.mailbox.sample(None))
     return {"success": True}

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from tempmail.accounts.oauth2 import OAuth2ProviderSettings
 from tempmail.http.auth import require_admin
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 
 router = APIRouter(tags=["user oauth2"])
 

@@ -1,40 +1,26 @@
-"""Public routes: health checks and `/open_api/settings` (what the UI needs before login)."""
+"""Public routes: the health check and `/open_api/settings` (what the UI needs before login).
+
+`/` answers the health check too, to everyone but browsers: see `tempmail.web.pages`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse
 
 from tempmail import __version__
-from tempmail.errors import ApiError
-from tempmail.http.auth import site_password_ok
-from tempmail.http.common import ServicesDep
-from tempmail.web.pages import inbox_page
-from tempmail.web.render import prefers_html
+from tempmail.http.context import ServicesDep
+from tempmail.http.site_password import site_password_ok
 
 router = APIRouter(tags=["open"])
-
-
-@router.get("/", response_class=PlainTextResponse)
-async def root(request: Request, services: ServicesDep) -> Response:
-    """Browsers (Accept prefers HTML) get the web UI's inbox; everyone else the health check."""
-    if prefers_html(request.headers.get("accept", "")):
-        return inbox_page(request)
-    return PlainTextResponse(await health(services), headers={"Vary": "Accept"})
 
 
 @router.get("/health_check", response_class=PlainTextResponse)
 async def health(services: ServicesDep) -> str:
     """200 `OK` when the database answers and mail has somewhere to go."""
-    if not services.settings.DOMAINS:
-        raise ApiError(400, "Domains are not set, please contact the administrator")
-    try:
-        await services.db.ping()
-    except Exception as exc:
-        raise ApiError(400, "Database is not reachable: {reason}", reason=type(exc).__name__) from exc
-    return "OK"
+    return await services.database.health()
 
 
 @router.get("/open_api/settings")

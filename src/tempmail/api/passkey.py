@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from tempmail.http.auth import UserDep
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 
 router = APIRouter(prefix="/user_api/passkey", tags=["user passkeys"])
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from tempmail.errors import ADDRESS_CREDENTIAL, ApiError
-from tempmail.http.auth import AddressDep, role_of
-from tempmail.http.common import IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.http.auth import AddressDep, RoleDep
+from tempmail.http.context import ServicesDep
+from tempmail.http.paging import IdPath, PagingDep, page_json
 from tempmail.outbound.sending import SendError, SendRequest
 from tempmail.services import Services
 
@@ -30,9 +31,9 @@ async def _send(
 
 @router.post("/api/send_mail")
 async def send_mail(
-    body: SendRequest, claim: AddressDep, request: Request, services: ServicesDep
+    body: SendRequest, claim: AddressDep, role: RoleDep, services: ServicesDep
 ) -> dict[str, Any]:
-    await _send(services, claim.address, claim.address_id, role_of(request, services), body)
+    await _send(services, claim.address, claim.address_id, role, body)
     return {"status": "ok"}
 
 
@@ -48,17 +49,16 @@ async def external_send_mail(body: ExternalSendRequest, services: ServicesDep) -
 
 @router.post("/api/request_send_mail_access")
 async def request_send_mail_access(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    if not await services.senders.request_access(claim.address):
-        raise ApiError(400, "Already requested")
+    await services.sending.request_access(claim.address)
     return {"status": "ok"}
 
 
 @router.get("/api/sendbox")
 async def sendbox(claim: AddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    return page_json(await services.sendbox.page(paging.limit, paging.offset, owner=claim.address))
+    return page_json(await services.sending.sent_page(paging.limit, paging.offset, owner=claim.address))
 
 
 @router.delete("/api/sendbox/{item_id}")
 async def delete_sent(item_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    ensure_deletes_allowed(services)
-    return {"success": await services.sendbox.delete(item_id, owner=claim.address)}
+    services.mailbox.ensure_owner_deletes()
+    return {"success": await services.sending.delete_sent(item_id, owner=claim.address)}

@@ -7,10 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from tempmail.db.mails import NewMail
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
-from tempmail.http.common import ServicesDep
+from tempmail.http.context import ServicesDep
 from tempmail.inbound.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed
 
 MAX_SEED_RAW = 1_000_000
@@ -50,13 +49,9 @@ async def seed_mail(body: SeedMailBody, services: ServicesDep) -> dict[str, Any]
         raise ApiError(400, "raw content too large")
     if body.message_id is not None and len(body.message_id) > MAX_MESSAGE_ID:
         raise ApiError(400, "message_id too long")
-    mail = NewMail(
-        address=body.address.strip().lower(),
-        source=body.source or "",
-        raw=body.raw.encode("utf-8"),
-        message_id=body.message_id,
+    await services.mailbox.seed(
+        body.address.strip().lower(), body.raw.encode("utf-8"), body.source or "", body.message_id
     )
-    await services.mails.insert([mail])
     return {"success": True}
 
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from tempmail.accounts.users import UserClaim
-from tempmail.db.mails import mail_row
 from tempmail.errors import ApiError
 from tempmail.http.auth import UserDep, signed_address, signed_user
-from tempmail.http.common import MAX_ID, IdPath, PagingDep, ServicesDep, ensure_deletes_allowed, page_json
+from tempmail.http.context import ServicesDep
+from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
+from tempmail.inbound.views import mail_row
 from tempmail.security.tokens import AddressClaim
 
 router = APIRouter(prefix="/user_api", tags=["user"])
@@ -88,7 +89,7 @@ async def settings(
 
 @router.get("/bind_address")
 async def bound_addresses(user: UserDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    return page_json(await services.user_store.bound_page(user.user_id, paging.limit, paging.offset))
+    return page_json(await services.users.bound_page(user.user_id, paging.limit, paging.offset))
 
 
 @router.post("/bind_address")
@@ -133,5 +134,5 @@ async def mails(
 
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> dict[str, Any]:
-    ensure_deletes_allowed(services)
+    services.mailbox.ensure_owner_deletes()
     return {"success": await services.users.delete_mail(user.user_id, mail_id)}

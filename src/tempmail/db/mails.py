@@ -54,24 +54,6 @@ def raw_bytes(row: Any) -> bytes:
     return (row.raw or "").encode("utf-8")
 
 
-def mail_row(row: Any) -> dict[str, Any]:
-    """A mail row as the API returns it: every column, `raw` as text, never `raw_blob`.
-
-    Bytes that are not UTF-8 are shown with U+FFFD in `raw`; the parsed-mail routes read the
-    exact stored bytes and decode each part with its declared charset.
-    """
-    raw = row.raw if row.raw_blob is None else raw_bytes(row).decode("utf-8", errors="replace")
-    return {
-        "id": row.id,
-        "message_id": row.message_id,
-        "source": row.source,
-        "address": row.address,
-        "raw": raw,
-        "metadata": row.metadata,
-        "created_at": row.created_at,
-    }
-
-
 # A delivery waiting for the group commit, and the future its caller awaits.
 Pending = tuple[Sequence[NewMail], "asyncio.Future[list[int]]"]
 
@@ -107,7 +89,7 @@ MAX_GROUP = 200
 
 
 class MailStore:
-    """Queries on received mails. Rows come back as API dicts (see `mail_row`)."""
+    """Queries on received mails; `tempmail.inbound.views` shapes the rows for the API."""
 
     def __init__(self, engine: AsyncEngine, ingest_engine: AsyncEngine, compress: bool) -> None:
         self.engine = engine

@@ -19,8 +19,8 @@ from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
 from tempmail.inbound.codes import extract_from
+from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
 from tempmail.inbound.parse import parse_mail
-from tempmail.inbound.pipeline import StoredMail
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ ALLOW_LIST_KEY = "webhook_settings"
 MAIL_WEBHOOK_KEY = "mail_webhook_settings"
 TIMEOUT_SECONDS = 10.0
 RETRY_DELAYS = (1.0, 4.0, 15.0)
+DELIVERY_CONCURRENCY = 4
 NOT_ENABLED = "Webhook is not enabled, please contact the administrator"
 DEFAULT_BODY = json.dumps(
     {
@@ -119,6 +120,8 @@ class WebhookService:
         self.settings = settings
         self.kv = kv
         self.http = http
+        # Deliveries in flight at once: each attempt holds one, the waits between retries don't.
+        self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
     def _require_enabled(self) -> None:
         if not self.settings.ENABLE_WEBHOOK:
@@ -184,13 +187,13 @@ class WebhookService:
             raise WebhookFailed(f"{response.status_code} {response.text[:200]}")
 
     async def deliver_with_retries(
-        self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str], slots: asyncio.Semaphore
+        self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str]
     ) -> bool:
-        """Each attempt holds one of the background `slots`; the waits between attempts do not."""
+        """Each attempt holds one delivery slot; the waits between attempts do not."""
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
             await asyncio.sleep(delay)
             try:
-                async with slots:
+                async with self._slots:
                     await self._deliver(setting, variables)
                 return True
             except (WebhookFailed, ApiError) as exc:
@@ -199,7 +202,7 @@ class WebhookService:
                 )
         return False
 
-    async def fire(self, mail: StoredMail, slots: asyncio.Semaphore) -> None:
+    async def fire(self, mail: StoredMail) -> None:
         """Every enabled webhook that concerns this mail: its address's, and the admin's."""
         if not self.settings.ENABLE_WEBHOOK:
             return
@@ -216,6 +219,7 @@ class WebhookService:
         # Parsing the mail and finding its code is most of a delivery's cost: once per mail,
         # for all its webhooks and every retry.
         variables = await self._variables(mail)
-        await asyncio.gather(
-            *(self.deliver_with_retries(setting, mail, variables, slots) for setting in enabled)
-        )
+        await asyncio.gather(*(self.deliver_with_retries(setting, mail, variables) for setting in enabled))
+
+    async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:
+        await self.fire(mail)

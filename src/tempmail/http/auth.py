@@ -1,58 +1,16 @@
-"""The credential checks of API.md §2, as FastAPI dependencies (and the site-password gate)."""
+"""The credential checks of API.md §2, as FastAPI dependencies."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tempmail.accounts.users import UserClaim
-from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, USER_TOKEN, ApiError
-from tempmail.http.common import ServicesDep
+from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, USER_TOKEN, ApiError
+from tempmail.http.context import ServicesDep
+from tempmail.security.passwords import matches_any
 from tempmail.security.tokens import AddressClaim
-
-# Paths the site password does not guard (API.md §2.1).
-SITE_PASSWORD_EXEMPT = ("/open_api/", "/telegram/")
-
-
-def _one_of(candidate: str | None, secrets: list[str]) -> bool:
-    """Constant-time membership, so response timing does not leak a password's prefix."""
-    if not candidate:
-        return False
-    found = False
-    for secret in secrets:
-        found |= hmac.compare_digest(candidate.encode(), secret.encode())
-    return found
-
-
-def site_password_ok(headers: Headers, passwords: list[str]) -> bool:
-    return not passwords or _one_of(headers.get("x-custom-auth"), passwords)
-
-
-class SitePasswordMiddleware:
-    """With PASSWORDS set, every path but /open_api and /telegram needs `x-custom-auth`.
-
-    A middleware rather than a dependency, so that unknown paths and the docs are guarded too.
-    """
-
-    def __init__(self, app: ASGIApp, passwords: list[str]) -> None:
-        self.app = app
-        self.passwords = passwords
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.passwords or scope["path"].startswith(SITE_PASSWORD_EXEMPT):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        if site_password_ok(headers, self.passwords):
-            await self.app(scope, receive, send)
-            return
-        text = ApiError(401, SITE_PASSWORD).text(headers.get("x-lang"))
-        await PlainTextResponse(text, status_code=401)(scope, receive, send)
 
 
 def bearer_token(request: Request) -> str:
@@ -99,17 +57,31 @@ async def require_user(claim: Annotated[UserClaim, Depends(signed_user)], servic
 UserDep = Annotated[UserClaim, Depends(require_user)]
 
 
+async def optional_user(request: Request, services: ServicesDep) -> UserClaim | None:
+    """No `x-user-token`: anonymous. A token that is not valid: 401, not a silent anonymous
+    action the person would lose track of."""
+    if not request.headers.get("x-user-token"):
+        return None
+    return await require_user(signed_user(request, services), services)
+
+
+OptionalUserDep = Annotated[UserClaim | None, Depends(optional_user)]
+
+
 def role_of(request: Request, services: ServicesDep) -> str | None:
     """The role carried by a valid `x-user-access-token`, if any."""
     token = request.headers.get("x-user-access-token")
     return services.tokens.read_role(token) if token else None
 
 
+RoleDep = Annotated[str | None, Depends(role_of)]
+
+
 async def require_admin(request: Request, services: ServicesDep) -> None:
     settings = services.settings
     if settings.DISABLE_ADMIN_PASSWORD_CHECK:
         return
-    if _one_of(request.headers.get("x-admin-auth"), services.admin_passwords):
+    if matches_any(request.headers.get("x-admin-auth"), services.admin_passwords):
         return
     role = role_of(request, services)
     if role is not None and settings.ADMIN_USER_ROLE and role == settings.ADMIN_USER_ROLE:

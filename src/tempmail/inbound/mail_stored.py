@@ -1,7 +1,9 @@
-"""What follows a committed mail (API.md §5): forward → webhooks → auto-reply.
+"""The "mail stored" event (API.md §5): what the pipeline publishes once a mail is committed.
 
-All of it runs after SMTP has answered 250, in background tasks that are tracked so shutdown
-can let them finish; a failing step is logged and never affects the stored mail or the others.
+Subscribers — forwarding, webhooks, auto-reply, and later push and Telegram — are registered at
+start-up by `tempmail.services`, in the order they run; the pipeline knows none of them. All of
+it runs after SMTP has answered 250, in background tasks that are tracked so shutdown can let
+them finish; a failing subscriber is logged and never affects the stored mail or the others.
 """
 
 from __future__ import annotations
@@ -9,19 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from tempmail.accounts.settings import AccountSettingsService
-from tempmail.config import Settings
-from tempmail.events.webhooks import WebhookService
-from tempmail.inbound.pipeline import AfterStoreReport, IngestMeter, StoredMail, header_of
-from tempmail.outbound.auto_reply import AutoReplyService
-from tempmail.outbound.relays import Sender, SendFailed
+from tempmail.inbound.ingest_meter import IngestMeter
 
 log = logging.getLogger(__name__)
 
-# Put on every forwarded copy: a copy that comes back to us (a forward target on one of our own
-# domains) is not forwarded again, so two rules can never bounce a mail between them forever.
-FORWARD_MARKER = "X-Tempmail-Forwarded-For"
 BACKGROUND_CONCURRENCY = 4
 BACKLOG_BYTES = 64 * 1024 * 1024
 YIELD_SECONDS = 0.05
@@ -29,68 +25,58 @@ YIELD_SECONDS = 0.05
 BUSY_SHARE = 0.5
 
 
-class Forwarder:
-    def __init__(self, settings: Settings, sender: Sender, accounts: AccountSettingsService) -> None:
-        self.settings = settings
-        self.sender = sender
-        self.accounts = accounts
+@dataclass(frozen=True, slots=True)
+class StoredMail:
+    """One committed copy, as the subscribers see it."""
 
-    async def targets(self, address: str) -> list[str]:
-        """FORWARD_ADDRESS_LIST, plus the admin's rules for the recipient's domain (a rule
-        without domains applies to every domain)."""
-        domain = address.rpartition("@")[2]
-        targets = list(self.settings.FORWARD_ADDRESS_LIST)
-        rules = (await self.accounts.get()).emailRuleSettings.get("emailForwardingList") or []
-        for rule in rules:
-            if not isinstance(rule, dict) or not rule.get("forward"):
-                continue
-            domains = [str(d).lower() for d in rule.get("domains") or []]
-            if not domains or domain in domains:
-                targets.append(str(rule["forward"]))
-        return [t for t in dict.fromkeys(t.strip() for t in targets) if t and t.lower() != address]
-
-    async def forward(self, mail: StoredMail) -> list[str]:
-        if header_of(mail.raw, FORWARD_MARKER):
-            return []
-        targets = await self.targets(mail.address)
-        if not targets:
-            return []
-        marked = f"{FORWARD_MARKER}: {mail.address}\r\n".encode() + mail.raw
-        try:
-            await self.sender.send_raw(marked, mail.address, targets)
-        except SendFailed as exc:
-            log.warning("forwarding mail %s to %s failed: %s", mail.id, targets, exc)
-            return []
-        return targets
+    id: int
+    address: str
+    mail_from: str
+    raw: bytes
 
 
-class AfterStoreSteps:
-    """Runs the steps on a queue served by a few background workers that give way to ingest.
+@dataclass(slots=True)
+class MailStoredReport:
+    """What the subscribers did with a mail, for the test route that runs them in the open."""
+
+    forwarded_to: list[str] = field(default_factory=list)
+    replied: bool = False
+
+
+Subscriber = Callable[[StoredMail, MailStoredReport], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    name: str
+    handler: Subscriber
+    detached: bool
+
+
+class MailStored:
+    """Runs the subscribers on a queue served by a few background workers that give way to ingest.
 
     While mail arrives as fast as the server takes it, the workers wait (until BACKLOG_BYTES of
-    mail is queued), so a burst is stored at full speed and forwarding, webhooks and replies
-    catch up right behind it. Lighter traffic does not hold them up.
+    mail is queued), so a burst is stored at full speed and what follows catches up right
+    behind it. Lighter traffic does not hold them up.
     """
 
-    def __init__(
-        self,
-        forwarder: Forwarder,
-        webhooks: WebhookService,
-        auto_reply: AutoReplyService,
-        ingest: IngestMeter,
-    ) -> None:
-        self.forwarder = forwarder
-        self.webhooks = webhooks
-        self.auto_reply = auto_reply
+    def __init__(self, ingest: IngestMeter) -> None:
         self.ingest = ingest
         self.backlog_bytes = 0
+        self._subscriptions: list[_Subscription] = []
         self._queue: asyncio.Queue[list[StoredMail]] | None = None
         self._workers: list[asyncio.Task[None]] = []
-        # Webhook deliveries: tasks of their own (they wait between retries), a few at a time.
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(BACKGROUND_CONCURRENCY)
+        self._detached: set[asyncio.Task[None]] = set()
 
-    def schedule(self, mails: list[StoredMail]) -> None:
+    def subscribe(self, name: str, handler: Subscriber, *, detached: bool = False) -> None:
+        """Run `handler` for every stored mail, after those subscribed before it. A `detached`
+        one (webhooks, which wait between retries) runs in a task of its own, so it holds up
+        neither the subscribers after it nor the queue; shutdown still waits for it."""
+        self._subscriptions.append(_Subscription(name, handler, detached))
+
+    def publish(self, mails: list[StoredMail]) -> None:
+        """Queue the mails for the subscribers: it never delays the SMTP answer."""
         if self._queue is None:
             self._queue = asyncio.Queue()
             loop = asyncio.get_running_loop()
@@ -120,28 +106,25 @@ class AfterStoreSteps:
             if self.ingest.clock() - before < YIELD_SECONDS * BUSY_SHARE:
                 return
 
-    async def run(self, mails: list[StoredMail]) -> AfterStoreReport:
-        report = AfterStoreReport()
+    async def run(self, mails: list[StoredMail]) -> MailStoredReport:
+        """Run every subscriber now, in order, and report (detached ones are only started)."""
+        report = MailStoredReport()
         for mail in mails:
-            try:
-                report.forwarded_to += await self.forwarder.forward(mail)
-            except Exception:
-                log.exception("forwarding mail %s failed", mail.id)
-            # Webhooks retry for a while; they must not hold up the auto-reply.
-            delivery = asyncio.get_running_loop().create_task(self._fire_webhooks(mail))
-            self._deliveries.add(delivery)
-            delivery.add_done_callback(self._deliveries.discard)
-            try:
-                report.replied |= await self.auto_reply.reply(mail)
-            except Exception:
-                log.exception("auto-reply to mail %s failed", mail.id)
+            for subscription in self._subscriptions:
+                if subscription.detached:
+                    task = asyncio.get_running_loop().create_task(self._guarded(subscription, mail, report))
+                    self._detached.add(task)
+                    task.add_done_callback(self._detached.discard)
+                else:
+                    await self._guarded(subscription, mail, report)
         return report
 
-    async def _fire_webhooks(self, mail: StoredMail) -> None:
+    @staticmethod
+    async def _guarded(subscription: _Subscription, mail: StoredMail, report: MailStoredReport) -> None:
         try:
-            await self.webhooks.fire(mail, self._slots)
+            await subscription.handler(mail, report)
         except Exception:
-            log.exception("webhooks of mail %s failed", mail.id)
+            log.exception("%s of mail %s failed", subscription.name, mail.id)
 
     async def drain(self, grace_seconds: float) -> None:
         """At shutdown (ingest has stopped): finish what is queued within `grace_seconds`,
@@ -150,9 +133,9 @@ class AfterStoreSteps:
             async with asyncio.timeout(grace_seconds):
                 if self._queue is not None:
                     await self._queue.join()
-                while self._deliveries:
-                    await asyncio.wait(set(self._deliveries))
-        leftovers = [*self._workers, *self._deliveries]
+                while self._detached:
+                    await asyncio.wait(set(self._detached))
+        leftovers = [*self._workers, *self._detached]
         for task in leftovers:
             task.cancel()
         await asyncio.gather(*leftovers, return_exceptions=True)

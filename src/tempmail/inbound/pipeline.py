@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
@@ -21,7 +19,6 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
-from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,7 +28,9 @@ from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, NewMail
 from tempmail.inbound.attachments import EXCEED_SIZE, strip_attachments
+from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.junk import AuthResults, JunkFilter
+from tempmail.inbound.mail_stored import MailStored, StoredMail
 from tempmail.inbound.parse import header_block
 
 log = logging.getLogger(__name__)
@@ -70,32 +69,6 @@ class ReceiveResult:
     rejected: dict[str, str] = field(default_factory=dict)
     forwarded_to: list[str] = field(default_factory=list)
     reply_called: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMail:
-    """One committed copy, as the steps after storing (forward, webhooks, auto-reply) see it."""
-
-    id: int
-    address: str
-    mail_from: str
-    raw: bytes
-
-
-@dataclass(slots=True)
-class AfterStoreReport:
-    forwarded_to: list[str] = field(default_factory=list)
-    replied: bool = False
-
-
-class AfterStore(Protocol):
-    """What follows a commit: forward, webhooks, auto-reply (see `tempmail.inbound.mail_stored`)."""
-
-    def schedule(self, mails: list[StoredMail]) -> None:
-        """Run in the background: it must never delay the SMTP answer."""
-
-    async def run(self, mails: list[StoredMail]) -> AfterStoreReport:
-        """Run now and report (the test route shows what happened)."""
 
 
 class StoreFailed(Exception):
@@ -145,52 +118,23 @@ def message_id_of(headers: HeaderBlock) -> str | None:
     return headers.get("Message-ID")[:MAX_MESSAGE_ID] or None
 
 
-class IngestMeter:
-    """How busy receiving is, for work that gives way to it (see `AfterStoreSteps`).
-
-    A mail is "being received" from the end of DATA to its answer. `clock` runs only while at
-    least one is, so its advance over an interval is the share of it spent receiving: near all
-    of it during a burst, a few per cent under light traffic.
-    """
-
-    def __init__(self) -> None:
-        self.receiving = 0
-        self._busy_since = 0.0
-        self._busy_total = 0.0
-        self._last_answer = -math.inf
-
-    def enter(self) -> None:
-        if self.receiving == 0:
-            self._busy_since = time.monotonic()
-        self.receiving += 1
-
-    def leave(self) -> None:
-        self.receiving -= 1
-        self._last_answer = time.monotonic()
-        if self.receiving == 0:
-            self._busy_total += self._last_answer - self._busy_since
-
-    def clock(self) -> float:
-        """Seconds so far during which at least one mail was being received."""
-        ongoing = time.monotonic() - self._busy_since if self.receiving else 0.0
-        return self._busy_total + ongoing
-
-    def active(self, within: float) -> bool:
-        """A mail is being received, or one was answered less than `within` seconds ago."""
-        return self.receiving > 0 or time.monotonic() - self._last_answer < within
-
-
 class Pipeline:
     def __init__(
-        self, settings: Settings, mails: MailStore, addresses: AddressStore, accounts: AccountSettingsService
+        self,
+        settings: Settings,
+        mails: MailStore,
+        addresses: AddressStore,
+        accounts: AccountSettingsService,
+        mail_stored: MailStored,
+        meter: IngestMeter,
     ) -> None:
         self.settings = settings
         self.mails = mails
         self.addresses = addresses
         self.accounts = accounts
         self.auth = JunkFilter(settings)
-        self.after_store: AfterStore | None = None
-        self.load = IngestMeter()
+        self.mail_stored = mail_stored
+        self.meter = meter
         self.stages: list[Stage] = [
             self._our_domain,
             self._blocked_sender,
@@ -205,11 +149,11 @@ class Pipeline:
         What follows the commit runs in the background, or, with `wait_after_store`, before
         returning, with its outcome in the result.
         """
-        self.load.enter()
+        self.meter.enter()
         try:
             return await self._receive(mail, wait_after_store)
         finally:
-            self.load.leave()
+            self.meter.leave()
 
     async def _receive(self, mail: InboundMail, wait_after_store: bool) -> ReceiveResult:
         result = ReceiveResult()
@@ -230,11 +174,11 @@ class Pipeline:
                 StoredMail(mail_id, d.recipient, mail.mail_from, d.raw)
                 for mail_id, d in zip(result.stored_ids, accepted, strict=True)
             ]
-            if self.after_store is not None and wait_after_store:
-                report = await self.after_store.run(stored)
+            if wait_after_store:
+                report = await self.mail_stored.run(stored)
                 result.forwarded_to, result.reply_called = report.forwarded_to, report.replied
-            elif self.after_store is not None:
-                self.after_store.schedule(stored)
+            else:
+                self.mail_stored.publish(stored)
         return result
 
     async def _store(self, mail: InboundMail, deliveries: list[Delivery]) -> list[int]:

@@ -6,9 +6,32 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from tempmail.db.mails import mail_row, raw_bytes
+from tempmail.db.mails import raw_bytes
 from tempmail.inbound.codes import extract_from
 from tempmail.inbound.parse import parse_mail
+
+
+def mail_row(row: Any) -> dict[str, Any]:
+    """A mail row as the API returns it: every column, `raw` as text, never `raw_blob`.
+
+    Bytes that are not UTF-8 are shown with U+FFFD in `raw`; the parsed-mail routes read the
+    exact stored bytes and decode each part with its declared charset.
+    """
+    raw = row.raw if row.raw_blob is None else raw_bytes(row).decode("utf-8", errors="replace")
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "source": row.source,
+        "address": row.address,
+        "raw": raw,
+        "metadata": row.metadata,
+        "created_at": row.created_at,
+    }
+
+
+def stored_raw(row: Any) -> bytes:
+    """The exact bytes a stored mail row holds, whether they were kept compressed or not."""
+    return raw_bytes(row)
 
 
 def parsed_row(row: Any) -> dict[str, Any]:

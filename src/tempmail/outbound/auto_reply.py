@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.kv import CACHE_SECONDS, SettingsStore
-from tempmail.errors import ApiError
-from tempmail.inbound.pipeline import HeaderBlock, StoredMail, header_of
-from tempmail.outbound.relays import InvalidMail, OutgoingMail, Sender, SendFailed, build_message
+from tempmail.errors import ApiError, InvalidMail, SendFailed
+from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
+from tempmail.inbound.pipeline import HeaderBlock, header_of
+from tempmail.outbound.relays import OutgoingMail, Sender, build_message
 from tempmail.ttl_cache import MISSING, TtlCache
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,6 @@ class AutoReplyService:
             log.warning("auto-reply from %s to %s failed: %s", mail.address, mail.mail_from, exc)
             return False
         return True
+
+    async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:
+        report.replied |= await self.reply(mail)

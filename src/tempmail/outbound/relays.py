@@ -18,18 +18,11 @@ import httpx
 import nh3
 
 from tempmail.config import Settings, SmtpRelay
+from tempmail.errors import InvalidMail, SendFailed
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30.0
-
-
-class SendFailed(Exception):
-    """The mail was not accepted for delivery; the message says why, for the caller's 400."""
-
-
-class InvalidMail(ValueError):
-    """What was asked cannot be a well-formed mail (bad address, CR/LF in a header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +115,14 @@ class Sender:
             if relay is not None:
                 return relay
         return None
+
+    async def send_text(self, from_address: str, from_name: str, to: str, subject: str, text: str) -> None:
+        """A plain-text mail of the server's own (a verification code); raises InvalidMail
+        before anything is sent, SendFailed when no relay took it."""
+        mail = OutgoingMail(
+            from_address=from_address, from_name=from_name, to=[to], subject=subject, text=text
+        )
+        await self.send(build_message(mail))
 
     async def send(self, message: EmailMessage) -> None:
         """Hand the message to Resend or the SMTP relay; return only once it was accepted."""

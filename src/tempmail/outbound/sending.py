@@ -1,4 +1,5 @@
-"""Sending from an address (API.md §7): the checks, the balance, the quota and the sent box.
+"""Sending from an address (API.md §7): the checks, the balance, the quota, send access and the
+sent box.
 
 The checks run in the reference's order, so a client sees the same first error. The balance is
 reserved atomically before the relay is asked and given back if the relay refuses, so it is
@@ -19,19 +20,13 @@ from tempmail.accounts.settings import AccountSettings, AccountSettingsService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, raw_bytes
+from tempmail.db.paging import Page
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.tables import utcnow
+from tempmail.errors import ApiError, InvalidMail, SendFailed
 from tempmail.inbound.pipeline import header_of
-from tempmail.outbound.relays import (
-    InvalidMail,
-    OutgoingMail,
-    Sender,
-    SendFailed,
-    build_message,
-    domain_of,
-    mailbox,
-)
+from tempmail.outbound.relays import OutgoingMail, Sender, build_message, domain_of, mailbox
 
 NO_LIMIT_BALANCE = 99999
 MAX_SUBJECT = 998
@@ -112,6 +107,40 @@ class SendService:
         if not receives_mail_for(self.settings, domain_of(address)) or "@" not in address:
             raise SendError("Invalid domain")
         await self._send(Sending(address, charged=False), request, await self.accounts.get())
+
+    def can_send_from(self, address: str) -> bool:
+        """A relay (SMTP_CONFIG or Resend) serves this address's domain."""
+        return self.sender.can_send_from(address)
+
+    # --- send access and balances ---------------------------------------------------------
+
+    async def request_access(self, address: str) -> None:
+        if not await self.senders.request_access(address):
+            raise ApiError(400, "Already requested")
+
+    async def senders_page(self, limit: int, offset: int, address: str) -> Page[Any]:
+        """The admin's list of send access rows, filtered by an address substring."""
+        return await self.senders.page(limit, offset, address.strip().lower())
+
+    async def update_sender(self, row_id: int | None, balance: int, enabled: bool) -> None:
+        """`row_id` is the id of the address_sender row, as in the reference."""
+        if row_id is None or not await self.senders.update(row_id, balance, enabled):
+            raise ApiError(400, "Invalid address_id")
+
+    async def delete_sender(self, row_id: int) -> bool:
+        return await self.senders.delete(row_id)
+
+    # --- the sent box -----------------------------------------------------------------------
+
+    async def sent_page(self, limit: int, offset: int, owner: str = "") -> Page[Any]:
+        """An address's sent items, or (for the admin) all whose address contains `owner`."""
+        return await self.sendbox.page(limit, offset, owner.strip().lower())
+
+    async def delete_sent(self, item_id: int, owner: str | None = None) -> bool:
+        return await self.sendbox.delete(item_id, owner=owner)
+
+    async def clear_sent(self, address: str) -> None:
+        await self.sendbox.clear(address)
 
     async def _send(self, sending: Sending, request: SendRequest, account: AccountSettings) -> None:
         to_mail = request.to_mail.strip()

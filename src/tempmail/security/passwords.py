@@ -47,3 +47,13 @@ async def verify_password(stored: str | None, client_hash: str) -> bool:
 
 def needs_rehash(stored: str) -> bool:
     return not stored.startswith("$argon2") or _hasher.check_needs_rehash(stored)
+
+
+def matches_any(candidate: str | None, secrets: list[str]) -> bool:
+    """Constant-time membership, so response timing does not leak a password's prefix."""
+    if not candidate:
+        return False
+    found = False
+    for secret in secrets:
+        found |= hmac.compare_digest(candidate.encode(), secret.encode())
+    return found

@@ -4,3 +4,11 @@ Credentials never live on the server side of the UI: the browser keeps them (loc
 `static/app.js` sends them as the API's own headers, so every fragment route is guarded by the
 same dependencies as the JSON route it mirrors.
 """
+
+from fastapi import APIRouter
+
+from tempmail.web import address_ui, admin, pages, user_ui
+
+ROUTER = APIRouter()
+for _group in (pages.router, address_ui.router, user_ui.router, admin.router):
+    ROUTER.include_router(_group)

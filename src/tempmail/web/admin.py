@@ -11,15 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import HTMLResponse
 
-from tempmail.db.addresses import ADMIN_SORT_KEYS, statistics
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
-from tempmail.http.common import IdPath, PagingDep, ServicesDep
+from tempmail.http.context import ServicesDep
+from tempmail.http.paging import IdPath, PagingDep
 from tempmail.web.fragments import ADMIN, add_reader_routes, mail_list, pager
 from tempmail.web.mailview import sent_item
 from tempmail.web.render import render
 
-router = APIRouter(prefix="/ui/admin", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/ui/admin", include_in_schema=False, dependencies=[Depends(require_admin)])
 
 Search = Annotated[str, Query(max_length=320)]
 CLEAN_TYPES = (
@@ -33,10 +33,6 @@ CLEAN_TYPES = (
 )
 
 
-def _filter(value: str) -> str:
-    return value.strip().lower()
-
-
 @router.get("/addresses")
 async def addresses(
     request: Request,
@@ -47,11 +43,7 @@ async def addresses(
     sort_order: Search = "",
 ) -> HTMLResponse:
     page = await services.addresses.page(
-        paging.limit,
-        paging.offset,
-        query=_filter(query),
-        sort_by=sort_by if sort_by in ADMIN_SORT_KEYS else "id",
-        ascending=sort_order == "ascend",
+        paging.limit, paging.offset, query=query, sort_by=sort_by, ascending=sort_order == "ascend"
     )
     return render(
         request, "admin/addresses_table.html", rows=page.results, pager=pager(request, page, paging)
@@ -62,19 +54,19 @@ async def addresses(
 async def mails(
     request: Request, paging: PagingDep, services: ServicesDep, address: Search = ""
 ) -> HTMLResponse:
-    page = await services.mails.page(paging.limit, paging.offset, owner=_filter(address) or None)
+    page = await services.mailbox.page(paging.limit, paging.offset, owner=address.strip().lower() or None)
     return await mail_list(request, ADMIN, page, paging)
 
 
 @router.get("/mails_unknown")
 async def mails_unknown(request: Request, paging: PagingDep, services: ServicesDep) -> HTMLResponse:
     return await mail_list(
-        request, ADMIN, await services.mails.page_unknown(paging.limit, paging.offset), paging
+        request, ADMIN, await services.mailbox.unknown(paging.limit, paging.offset), paging
     )
 
 
 async def _any_mail(mail_id: IdPath, services: ServicesDep) -> Any:
-    row = await services.mails.get(mail_id)
+    row = await services.mailbox.get(mail_id)
     if row is None:
         raise ApiError(404, "Not Found")
     return row
@@ -87,7 +79,7 @@ add_reader_routes(router, ADMIN, _any_mail)
 async def users(
     request: Request, paging: PagingDep, services: ServicesDep, query: Search = ""
 ) -> HTMLResponse:
-    page = await services.user_store.page(paging.limit, paging.offset, _filter(query))
+    page = await services.users.page(paging.limit, paging.offset, query)
     return render(
         request,
         "admin/users_table.html",
@@ -101,7 +93,7 @@ async def users(
 async def senders(
     request: Request, paging: PagingDep, services: ServicesDep, address: Search = ""
 ) -> HTMLResponse:
-    page = await services.senders.page(paging.limit, paging.offset, _filter(address))
+    page = await services.sending.senders_page(paging.limit, paging.offset, address)
     return render(request, "admin/senders_table.html", rows=page.results, pager=pager(request, page, paging))
 
 
@@ -109,7 +101,7 @@ async def senders(
 async def sendbox(
     request: Request, paging: PagingDep, services: ServicesDep, address: Search = ""
 ) -> HTMLResponse:
-    page = await services.sendbox.page(paging.limit, paging.offset, _filter(address))
+    page = await services.sending.sent_page(paging.limit, paging.offset, address)
     return render(
         request,
         "fragments/sendbox.html",
@@ -121,7 +113,7 @@ async def sendbox(
 
 @router.get("/statistics")
 async def stats(request: Request, services: ServicesDep) -> HTMLResponse:
-    return render(request, "admin/statistics.html", stats=await statistics(services.db.engine))
+    return render(request, "admin/statistics.html", stats=await services.database.statistics())
 
 
 @router.get("/settings")
@@ -131,7 +123,7 @@ async def settings(request: Request, services: ServicesDep) -> HTMLResponse:
         request,
         "admin/settings_forms.html",
         user_rules=(await services.users.rules()).model_dump(),
-        account=(await services.accounts.get()).model_dump(),
+        account=(await services.account_settings.get()).model_dump(),
         auto_cleanup=(await services.cleanup.settings()).model_dump(),
         allow_list=(await services.webhooks.allow_list()).model_dump(),
         mail_webhook=(await services.webhooks.mail_setting()).model_dump(),

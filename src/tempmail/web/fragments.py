@@ -15,11 +15,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import HTMLResponse, Response
 
-from tempmail.db.mails import mail_row
-from tempmail.db.paging import Page
 from tempmail.errors import ApiError
-from tempmail.http.common import PagingDep
-from tempmail.inbound.views import parsed_rows
+from tempmail.http.paging import PageOfRows, PagingDep
+from tempmail.inbound.views import mail_row, parsed_rows
 from tempmail.web.mailview import MailSummary, attachment_of, mail_view
 from tempmail.web.render import SECURITY_HEADERS, render
 
@@ -46,7 +44,7 @@ def page_url(request: Request, offset: int) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
-def pager(request: Request, page: Page[Any], paging: PagingDep) -> dict[str, Any]:
+def pager(request: Request, page: PageOfRows, paging: PagingDep) -> dict[str, Any]:
     """Newer/older links; `count` is only known on the first page (the API's paging rule)."""
     older = paging.offset + paging.limit if len(page.results) == paging.limit else None
     newer = max(paging.offset - paging.limit, 0) if paging.offset > 0 else None
@@ -58,7 +56,7 @@ def pager(request: Request, page: Page[Any], paging: PagingDep) -> dict[str, Any
     }
 
 
-async def mail_list(request: Request, scope: Scope, page: Page[Any], paging: PagingDep) -> HTMLResponse:
+async def mail_list(request: Request, scope: Scope, page: PageOfRows, paging: PagingDep) -> HTMLResponse:
     summaries = [MailSummary.of(row) for row in await parsed_rows(page.results)]
     return render(
         request,

@@ -8,9 +8,9 @@ they make goes through the site password as before, and the page prompts for it.
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
-from tempmail.http.auth import SitePasswordMiddleware
+from tempmail.http.site_password import SitePasswordMiddleware
 from tempmail.web.render import prefers_html
 
 # Page name -> path. `/` is the inbox for browsers and the health check for everyone else.
@@ -37,8 +37,5 @@ def is_page_shell(scope: Scope) -> bool:
 class SitePasswordExceptPages(SitePasswordMiddleware):
     """The site-password gate of the API, letting page shells and static files through."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_page_shell(scope):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+    def exempt(self, scope: Scope) -> bool:
+        return is_page_shell(scope) or super().exempt(scope)

@@ -18,9 +18,9 @@ from typing import Any
 
 import nh3
 
-from tempmail.db.mails import raw_bytes
 from tempmail.inbound.codes import extract_from
 from tempmail.inbound.parse import Attachment, attachment_content, parse_mail
+from tempmail.inbound.views import stored_raw
 
 PREVIEW_CHARS = 140
 # Inline (cid:) images larger than this are offered as attachments but not embedded.
@@ -198,7 +198,7 @@ def _inline_images(raw: bytes, attachments: list[Attachment]) -> dict[str, str]:
 
 
 def _view(row: Any, remote_images: bool) -> MailView:
-    raw = raw_bytes(row)
+    raw = stored_raw(row)
     parsed = parse_mail(raw)
     body = None
     if parsed.html:
@@ -226,7 +226,7 @@ async def mail_view(row: Any, remote_images: bool) -> MailView:
 
 
 async def attachment_of(row: Any, index: int) -> tuple[Attachment, bytes] | None:
-    return await asyncio.to_thread(attachment_content, raw_bytes(row), index)
+    return await asyncio.to_thread(attachment_content, stored_raw(row), index)
 
 
 def reply_draft(original: MailView | None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from tempmail import __version__
-from tempmail.services import Services
+from tempmail.http.context import get_services
 from tempmail.web.i18n import pick_lang, translator, weighted
 
 HERE = Path(__file__).parent
@@ -65,14 +65,9 @@ def prefers_html(accept: str) -> bool:
     return best_html > best_text
 
 
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page or fragment in the request's language and theme, with the UI's security headers."""
-    settings = services_of(request).settings
+    settings = get_services(request).settings
     lang = pick_lang(
         request.cookies.get("lang"), request.headers.get("accept-language", ""), settings.DEFAULT_LANG
     )

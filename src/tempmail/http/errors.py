@@ -1,0 +1,59 @@
+"""The error shapes of the contract: every failure is a status code and a plain-text body.
+
+An `ApiError` keeps its status and (translated) text; malformed input is a 400 naming the field,
+never FastAPI's 422; anything unexpected is logged and answered with a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse, Response
+
+from tempmail.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _lang(request: Request) -> str | None:
+    return request.headers.get("x-lang")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return PlainTextResponse(exc.text(_lang(request)), status_code=exc.status)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """Malformed JSON, wrong types, bad path ids: 400 naming the field, never 422 or 500."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    detail = "; ".join(problems) or "malformed request"
+    return PlainTextResponse(
+        ApiError(400, "Invalid input: {detail}", detail=detail).text(_lang(request)),
+        status_code=400,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    text = ApiError(exc.status_code, str(exc.detail)).text(_lang(request))
+    return PlainTextResponse(text, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

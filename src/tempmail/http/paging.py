@@ -1,0 +1,62 @@
+"""Ids and paging as every list route takes them, and the `{results, count}` they answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Path, Request
+
+from tempmail.errors import ApiError
+
+# Ids are BIGINT on PostgreSQL; anything outside would be a database error, so it is bad input.
+MAX_ID = 2**63 - 1
+MAX_LIMIT = 100
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class PageOfRows(Protocol):
+    """A page as the services answer it: the rows, and their count on the first page."""
+
+    @property
+    def results(self) -> Sequence[Any]: ...
+
+    @property
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def _int_param(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def paging(request: Request) -> Paging:
+    """`limit` 1..100 and `offset` >= 0, as integers, else the spec's 400 texts."""
+    limit = _int_param(request.query_params.get("limit"))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, "Invalid limit")
+    offset = _int_param(request.query_params.get("offset"))
+    if offset is None or not 0 <= offset <= MAX_ID:
+        raise ApiError(400, "Invalid offset")
+    return Paging(limit, offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def page_json(page: PageOfRows, shape: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """`{results, count}` with each row passed through `shape` (default: the row's mapping)."""
+    rows = [shape(row) if shape else dict(row._mapping) for row in page.results]
+    return {"results": rows, "count": page.count}

@@ -1,0 +1,67 @@
+"""Received mail as its readers see it: an address's inbox, the admin's view of every mail, the
+mail nobody claimed, one mail, deleting and clearing (API.md §4).
+
+Rows come back as the store gives them; `tempmail.inbound.views` shapes them for the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tempmail.config import Settings
+from tempmail.db.addresses import AddressStore
+from tempmail.db.mails import MailStore, NewMail, raw_bytes
+from tempmail.db.paging import Page
+from tempmail.errors import DELETE_DISABLED, ApiError
+from tempmail.inbound.mail_stored import StoredMail
+
+
+class Mailbox:
+    def __init__(self, settings: Settings, mails: MailStore, addresses: AddressStore) -> None:
+        self.settings = settings
+        self.mails = mails
+        self.addresses = addresses
+
+    def ensure_owner_deletes(self) -> None:
+        """Owners (address or user) may delete mail only with ENABLE_USER_DELETE_EMAIL; the
+        admin always may. Called after the credential check, so a wrong one is still a 401."""
+        if not self.settings.ENABLE_USER_DELETE_EMAIL:
+            raise ApiError(403, DELETE_DISABLED)
+
+    async def inbox(self, address_id: int, address: str, limit: int, offset: int) -> Page[Any]:
+        """A page of an address's mail; reading the first page counts as the address's activity
+        (the inactive-address cleanup goes by it)."""
+        if offset == 0:
+            await self.addresses.touch(address_id)
+        return await self.mails.page(limit, offset, owner=address)
+
+    async def page(self, limit: int, offset: int, owner: str | None = None) -> Page[Any]:
+        """Every mail, or one address's, newest first, without counting as its activity."""
+        return await self.mails.page(limit, offset, owner=owner)
+
+    async def unknown(self, limit: int, offset: int) -> Page[Any]:
+        """Mail received for addresses that were never created."""
+        return await self.mails.page_unknown(limit, offset)
+
+    async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
+        return await self.mails.get(mail_id, owner=owner)
+
+    async def delete(self, mail_id: int, owner: str | None = None) -> bool:
+        return await self.mails.delete(mail_id, owner=owner)
+
+    async def clear(self, address: str) -> None:
+        await self.mails.clear(address)
+
+    async def seed(self, address: str, raw: bytes, source: str, message_id: str | None) -> None:
+        """Store a mail as given, past every stage (fixtures of the end-to-end test mode)."""
+        await self.mails.insert([NewMail(address=address, source=source, raw=raw, message_id=message_id)])
+
+    async def sample(self, address: str | None) -> StoredMail:
+        """The newest stored mail (of `address`), for webhook tests; a made-up one if none."""
+        page = await self.mails.page(1, 0, owner=address)
+        if page.results:
+            row = page.results[0]
+            return StoredMail(int(row.id), str(row.address), str(row.source or ""), raw_bytes(row))
+        to = address or f"test@{self.settings.DOMAINS[0] if self.settings.DOMAINS else 'localhost'}"
+        raw = f"From: sender@example.com\r\nTo: {to}\r\nSubject: Webhook test\r\n\r\nThis is a test mail.\r\n"
+        return StoredMail(0, to, "sender@example.com", raw.encode())
