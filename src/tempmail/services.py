@@ -17,6 +17,7 @@ import httpx
 from tempmail.accounts.addresses import AddressService
 from tempmail.accounts.oauth2 import OAuth2Service
 from tempmail.accounts.passkeys import PasskeyService
+from tempmail.accounts.roles import Roles
 from tempmail.accounts.settings import AccountSettingsService
 from tempmail.accounts.users import UserService
 from tempmail.config import Settings
@@ -52,6 +53,7 @@ class Services:
     tokens: Tokens
     account_settings: AccountSettingsService
     addresses: AddressService
+    roles: Roles
     users: UserService
     passkeys: PasskeyService
     oauth2: OAuth2Service
@@ -104,12 +106,14 @@ class Services:
         pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter)
         if settings.ENABLE_CHECK_JUNK_MAIL:
             await pipeline.auth.warm_up()
-        users = UserService(settings, user_store, addresses, mails, kv, tokens, sender)
+        roles = Roles(settings, user_store, kv)
+        users = UserService(settings, user_store, addresses, mails, kv, tokens, sender, roles)
         return cls(
             settings=settings,
             tokens=tokens,
             account_settings=account_settings,
             addresses=AddressService(settings, addresses, account_settings, tokens),
+            roles=roles,
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
             oauth2=OAuth2Service(kv, users),

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tempmail.config import Settings, UserRole
+from tempmail.accounts.roles import USER_NOT_FOUND, Roles
+from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
@@ -31,7 +32,6 @@ from tempmail.security.passwords import (
 from tempmail.security.tokens import Tokens
 
 USER_SETTINGS_KEY = "user_settings"
-ROLE_ADDRESS_CONFIG_KEY = "role_address_config"
 VERIFY_CODE_PREFIX = "verify_code:"
 VERIFY_CODE_TTL = 300
 # Wrong guesses allowed per code; after that the code is dead until it expires, and no new one
@@ -42,7 +42,6 @@ RENEW_WITHIN_DAYS = 7
 ROLE_TOKEN_SECONDS = 3600
 DAY = 86400
 
-USER_NOT_FOUND = "User not found"
 INVALID_LOGIN = "Invalid email or password"
 ALREADY_BOUND = "Address is already binded, please unbind first"
 NOT_BOUND = "Address is not binded"
@@ -117,6 +116,7 @@ class UserService:
         kv: SettingsStore,
         tokens: Tokens,
         mailer: Mailer,
+        roles: Roles,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -125,6 +125,7 @@ class UserService:
         self.kv = kv
         self.tokens = tokens
         self.mailer = mailer
+        self.roles = roles
 
     # --- settings -------------------------------------------------------------------------
 
@@ -138,24 +139,6 @@ class UserService:
             except (re.error, OverflowError, RecursionError) as exc:
                 raise ApiError(400, "Invalid input: {detail}", detail=f"emailCheckRegex: {exc}") from None
         await self.kv.set(USER_SETTINGS_KEY, rules.model_dump())
-
-    async def role_address_config(self) -> dict[str, Any]:
-        return dict(await self.kv.get_cached(ROLE_ADDRESS_CONFIG_KEY, {}) or {})
-
-    async def save_role_address_config(self, configs: dict[str, Any]) -> None:
-        await self.kv.set(ROLE_ADDRESS_CONFIG_KEY, configs)
-
-    def role_config(self, role: str | None) -> UserRole | None:
-        """The USER_ROLES entry of a role name."""
-        return next((r for r in self.settings.USER_ROLES if role and r.role == role), None)
-
-    async def max_address_count(self, user_id: int) -> int:
-        """The role's own limit (admin's role address config) if it has one, else the default."""
-        role = await self.store.role(user_id)
-        configured = (await self.role_address_config()).get(role or "") if role else None
-        if isinstance(configured, dict) and isinstance(configured.get("maxAddressCount"), int):
-            return int(configured["maxAddressCount"])
-        return (await self.rules()).maxAddressCount
 
     # --- tokens ---------------------------------------------------------------------------
 
@@ -296,7 +279,7 @@ class UserService:
                 }
             )
         renew = int(claim.payload.get("exp", 0)) - now < RENEW_WITHIN_DAYS * DAY
-        configured = self.role_config(role)
+        configured = self.roles.config_of(role)
         user_role = None
         if role:
             user_role = {
@@ -321,25 +304,6 @@ class UserService:
     async def delete(self, user_id: int) -> bool:
         return await self.store.delete(user_id)
 
-    async def role_of(self, user_id: int) -> str | None:
-        return await self.store.role(user_id)
-
-    def known_roles(self) -> set[str]:
-        cfg = self.settings
-        return {role.role for role in cfg.USER_ROLES} | {
-            role for role in (cfg.USER_DEFAULT_ROLE, cfg.ADMIN_USER_ROLE, *cfg.NO_LIMIT_SEND_ROLE) if role
-        }
-
-    async def set_role(self, user_id: int, role_text: str) -> None:
-        """A role not configured anywhere would silently grant nothing, so it is refused; an
-        empty one takes the role away."""
-        role = role_text.strip()
-        if role and role not in self.known_roles():
-            raise ApiError(400, "Invalid role: {role}", role=role)
-        if await self.store.get(user_id) is None:
-            raise ApiError(400, USER_NOT_FOUND)
-        await self.store.set_role(user_id, role)
-
     async def bind_by_admin(
         self, user_id: int | None, user_email: str | None, address_id: int | None, address: str | None
     ) -> None:
@@ -363,7 +327,8 @@ class UserService:
     # --- addresses ------------------------------------------------------------------------
 
     async def check_room(self, user_id: int) -> None:
-        if await self.store.bound_count(user_id) >= await self.max_address_count(user_id):
+        limit = await self.roles.max_address_count(user_id, (await self.rules()).maxAddressCount)
+        if await self.store.bound_count(user_id) >= limit:
             raise ApiError(400, MAX_COUNT)
 
     async def bind(self, user_id: int, address_id: int, *, limited: bool = True) -> None:

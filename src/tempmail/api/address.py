@@ -47,7 +47,7 @@ async def new_address(
     within the limit of the user's role, with the role's domains and prefix."""
     body = body or NewAddressBody()
     if role_name is None and user is not None:
-        role_name = await services.users.role_of(user.user_id)
+        role_name = await services.roles.role_of(user.user_id)
     if user is not None:
         await services.users.check_room(user.user_id)
     created = await services.addresses.create_public(
@@ -56,7 +56,7 @@ async def new_address(
         random_subdomain=body.enableRandomSubdomain,
         source_meta=client_ip(request, services.settings.TRUSTED_PROXIES),
         logged_in=user is not None,
-        role=services.users.role_config(role_name),
+        role=services.roles.config_of(role_name),
     )
     if user is not None:
         await services.users.bind(user.user_id, created.address_id, limited=False)

@@ -88,19 +88,19 @@ async def user_roles(services: ServicesDep) -> list[dict[str, Any]]:
 
 @router.post("/user_roles")
 async def set_user_role(body: UserRoleBody, services: ServicesDep) -> dict[str, Any]:
-    await services.users.set_role(body.user_id, body.role_text)
+    await services.roles.assign(body.user_id, body.role_text)
     return {"success": True}
 
 
 @router.get("/role_address_config")
 async def role_address_config(services: ServicesDep) -> dict[str, Any]:
-    return {"configs": await services.users.role_address_config()}
+    return {"configs": await services.roles.address_limits()}
 
 
 @router.post("/role_address_config")
 async def save_role_address_config(body: RoleAddressConfigBody, services: ServicesDep) -> dict[str, Any]:
     configs = {role: limit.model_dump() for role, limit in body.configs.items()}
-    await services.users.save_role_address_config(configs)
+    await services.roles.save_address_limits(configs)
     return {"success": True}
 
 
