@@ -1,20 +1,44 @@
 """Fixtures: real servers, on SQLite and on PostgreSQL, shared per configuration profile.
 
-Every test that takes `server` runs twice, once per backend. Servers are started once per
+Every test that takes `server` runs twice, once per backend (deselect the PostgreSQL copies
+with `-m "not postgresql"`, the browser tests with `-m "not browser"`). Servers are started once per
 (backend, settings) for the whole session and stopped at its end; tests use unique names so
 they do not see each other's data.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
-from tests.support import Server, pg_available, self_signed_certificate
+from tests.support import PG_START, Server, pg_available, self_signed_certificate
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+BROWSER_TESTS = Path(__file__).parent / "web" / "browser"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests, and deselect (never skip) the backend copies a test does not
+    run on: `@pytest.mark.backends("postgresql")`, and SQLite only for the browser tests. A
+    run then has no skips; what it leaves out on purpose is counted as deselected."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        allowed: tuple[str, ...] = ()
+        if BROWSER_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+            allowed = ("sqlite",)
+        marker = item.get_closest_marker("backends")
+        if marker is not None:
+            allowed = tuple(marker.args)
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        (dropped if allowed and backend is not None and backend not in allowed else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +55,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     if name == "postgresql":
         reason = pg_available()
         if reason is not None:
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+            pytest.fail(f"{reason}; start it ({PG_START}) or deselect these runs with -m 'not postgresql'")
     return name
 
 

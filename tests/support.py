@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 PG_ADMIN_URL = os.environ.get("TEMPMAIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 ADMIN_PASSWORD = "admin-test-password"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 

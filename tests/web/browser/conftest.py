@@ -1,18 +1,18 @@
 """Browser tests: Debian's headless Chromium, driven by Playwright for Python, against real servers.
 
 Chromium comes from the distribution (`apt-get install chromium`), never from `playwright install`.
-Without it (or without the playwright package) these tests are skipped locally and fail under
-`CI=true`, like the PostgreSQL runs.
+Without it (or without the playwright package) these tests fail with the line that installs it;
+`-m "not browser"` deselects them on purpose.
 
-They run on the SQLite backend only, to keep CI time down: the UI has no SQL of its own (its
-fragments call the services the JSON routes call, and the e2e tests run those on both backends),
-so a second browser run on PostgreSQL would double the slowest tests and prove nothing more.
+They run on the SQLite backend only (`tests/conftest.py` deselects their PostgreSQL copies), to
+keep CI time down: the UI has no SQL of its own (its fragments call the services the JSON
+routes call, and the end-to-end tests run those on both backends), so a second browser run on
+PostgreSQL would double the slowest tests and prove nothing more.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -46,12 +46,6 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("browser tests run on SQLite only (see tests/web/browser/conftest.py)")
-
-
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     """Package-scoped on purpose: Playwright's sync API keeps an event loop running in this
@@ -59,9 +53,7 @@ def chromium() -> Iterator[Browser]:
     job tests) needs it closed once the browser tests are done."""
     reason = _missing()
     if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        pytest.fail(f"{reason} (or deselect the browser tests with -m 'not browser')")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=UI_TIMEOUT_MS)
