@@ -10,7 +10,7 @@ Two parts, read alike:
   or the URL, `""` for none) and, where the extractor is known to get it wrong, `known_miss`:
   why. The answer is always the true one, never what the extractor happens to say.
 
-Read by test_codes.py, test_cases.py and bench/codes.py.
+Read by test_codes.py, test_cases.py and bench/codes.py, which score it with `Tally`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import contextlib
 import email
 import email.policy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 EML = HERE / "eml"
 CASES = HERE / "cases"
 TYPES = ("auth_code", "auth_link", "none")
+CASE_KEYS = {"id", "subject", "text", "html", "type", "result", "known_miss"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ def case_mails() -> list[Mail]:
     mails: list[Mail] = []
     for path in sorted(CASES.glob("*.json")):
         for case in json.loads(path.read_text("utf-8")):
+            if unknown := set(case) - CASE_KEYS:  # a misspelt "known_miss" would pass unnoticed
+                raise ValueError(f"{path.name}: case {case.get('id')!r} has unknown keys {sorted(unknown)}")
             mails.append(
                 Mail(
                     f"{path.stem}/{case['id']}",
@@ -112,3 +115,51 @@ def case_mails() -> list[Mail]:
                 )
             )
     return mails
+
+
+@dataclass
+class Tally:
+    """Right and wrong answers over some mails: precision, recall and false positives."""
+
+    mails: int = 0
+    right: int = 0
+    reported: int = 0  # mails for which a code or a link was given
+    reported_right: int = 0
+    answerable: int = 0  # mails whose true answer is a code or a link
+    found: int = 0
+    nothing: int = 0  # mails whose true answer is "none"
+    false_alarms: int = 0  # of those, the ones for which something was reported anyway
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, mail: Mail, got_type: str, got_result: str) -> None:
+        right = (got_type, got_result) == (mail.type, mail.result)
+        self.mails += 1
+        self.right += right
+        if got_type != "none":
+            self.reported += 1
+            self.reported_right += right
+        if mail.type == "none":
+            self.nothing += 1
+            self.false_alarms += got_type != "none"
+        else:
+            self.answerable += 1
+            self.found += right
+        if not right:
+            self.misses.append(
+                f"{mail.name}: got {got_type} {got_result!r}, want {mail.type} {mail.result!r}"
+            )
+
+    @property
+    def precision(self) -> float:
+        """Of the answers given, the share that is exactly right."""
+        return self.reported_right / self.reported if self.reported else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Of the mails that have an answer, the share found exactly."""
+        return self.found / self.answerable if self.answerable else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        """Of the mails that ask for nothing, the share for which something was reported."""
+        return self.false_alarms / self.nothing if self.nothing else 0.0
