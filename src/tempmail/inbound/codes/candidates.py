@@ -69,8 +69,11 @@ def hostile_neighbours(text: str, start: int, end: int, numeric: bool) -> bool:
     before2, after2 = _char(text, start - 2), _char(text, end + 1)
     if (before and before in "_#＃№+*/\\@=&?%.") or (after and after in "_*/\\@=%％"):
         return True  # #333333, +49 ..., 139****2046, /path/1234, a=1234, 1234%
-    if (before and before in ".,:" and before2.isdigit()) or (after and after in ".,:" and after2.isdigit()):
+    if (before and before in ".,:" and before2.isdigit()) or (after and after in ".:" and after2.isdigit()):
         return True  # 1,250.00  14:32  203.0.113.42  18.236.120
+    if after == "," and text[end + 1 : end + 3].isdigit():
+        # 1299,00 €, 4821,4822; but in "493027，5分钟" (NFKC makes the Chinese comma ",") a code and a count
+        return True
     if (before and before in "-–" and before2.isalnum()) or (after and after in "-–" and after2.isalnum()):
         return True  # 2025-03-12  1-800-935-9935  SF-123  3F9A2C1E-0004
     if numeric and ((before == " " and before2.isdigit()) or (after == " " and after2.isdigit())):
