@@ -76,15 +76,18 @@ _WEAK_WORDS = """
 _WEAK_CJK = "代码 | 验证 | 驗證 | 登录 | 登入 | 登錄 | 校验 | コード | ログイン | 認証 | 코드 | 로그인 | 인증"
 _WEAKEST_WORDS = "password | passwort | mot de passe | contraseña | senha | пароль"
 _WEAKEST_CJK = "密码 | パスワード | 비밀번호"
-# A "code" that is not a login code: promotions, postcodes, program code.
+# A "code" that is not a login code: promotions, referrals, postcodes, program code, meetings.
 _NOT_AUTH_WORDS = """
     promo code | promotional code | coupon code | coupon | discount code | voucher code | gift code
     gift card | referral code | invite code | invitation code | zip code | postal code | post code
     postcode | area code | QR code | source code | code review | Gutscheincode | Gutschein | Rabattcode
     code promo | code de réduction | bon de réduction | código promocional | código de descuento
-    cupón | cupom | промокод | купон
+    cupón | cupom | промокод | купон | parrainage | indicação
     """
-_NOT_AUTH_CJK = "优惠码 | 优惠券 | 兑换码 | 邀请码 | 礼品卡 | クーポン | 招待コード | 쿠폰 | 할인 코드"
+_NOT_AUTH_CJK = """
+    优惠码 | 优惠券 | 兑换码 | 邀请码 | 礼品卡 | 会议密码
+    クーポンコード | クーポン | 招待コード | 쿠폰 | 할인 코드 | 초대 코드
+    """
 _KEYWORDS = {  # in the order they are tried at one position
     "strong": (_STRONG_WORDS, _STRONG_CJK),
     "not_auth": (_NOT_AUTH_WORDS, _NOT_AUTH_CJK),
