@@ -169,7 +169,7 @@ ID_CONTEXT_RE = re.compile(
         CNPJ | CPF | VAT | USt | SIRET | SIREN | CP | ZIP | version | release | build | issue | PR
         Bestellnummer | Rechnungsnummer | Kundennummer | Auftragsnummer | Sendungsnummer | Telefon
         Service-Nummer | Rechnung | commande | facture | numéro | téléphone | pedido | factura | teléfono
-        telefone | заказ | номер | телефон | счёт | счет
+        reserva | telefone | заказ | номер | телефон | счёт | счет
         """
     )
     + "|"
