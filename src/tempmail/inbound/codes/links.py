@@ -27,6 +27,7 @@ _LINK_STRONG = re.compile(
         Passwort zurücksetzen | confirmer | confirmez | vérifier | vérifiez | activer | activez
         réinitialiser | confirmar | confirme | verificar | activar | ativar | validar | restablecer
         redefinir | подтвердить | подтвердите | активировать | сбросить пароль | восстановить
+        восстановление пароля | новый пароль
         """
     )
     + "|"
