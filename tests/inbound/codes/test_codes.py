@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from tempmail.inbound.codes import Extracted, extract, keywords
-from tests.inbound.codes.corpus import EML, Tally, eml_expected, eml_mails, load_mail
+from tests.inbound.codes.corpus import EML, Mail, Tally, case_mails, eml_expected, eml_mails, load_mail
 
 EXPECTED = eml_expected()
 MIN_PRECISION = 0.9
@@ -351,10 +351,9 @@ def test_folding_equals_what_ignorecase_equates() -> None:
             )
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_keyword_scan_finds_what_the_pattern_finds(name: str) -> None:
-    subject, text, html = load_mail(name)
-    for body in (subject, text, html):
+@pytest.mark.parametrize("mail", [*eml_mails(), *case_mails()], ids=lambda mail: mail.name)
+def test_keyword_scan_finds_what_the_pattern_finds(mail: Mail) -> None:
+    for body in (mail.subject, mail.text, mail.html):
         expected = [(m.span(), m.lastgroup) for m in keywords.KEYWORD_RE.finditer(body)]
         assert [(m.span(), m.lastgroup) for m in keywords._keyword_matches(body)] == expected
 
