@@ -30,7 +30,11 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     # Added last = outermost: CORS answers preflights before the site password is asked for.
     # The web UI's page shells pass the gate: they hold no data and prompt for the password.
-    app.add_middleware(SitePasswordExceptPages, passwords=services.settings.PASSWORDS)
+    app.add_middleware(
+        SitePasswordExceptPages,
+        passwords=services.settings.PASSWORDS,
+        default_lang=services.settings.DEFAULT_LANG,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -2,13 +2,28 @@
 the two failures of sending a mail, which cross from `tempmail.outbound` to the code that asks
 for a mail to be sent (accounts send verification codes through an interface of their own).
 
-The English text is the contract (clients match on it); `x-lang: zh` asks for the Chinese text
-where we have one. Texts with a variable part are templates, translated before filling in.
+The English text is the contract (clients match on it). The Chinese texts are the reference's own
+(cloudflare_temp_email v1.12, COMPAT.md §2), byte for byte, so a client that matches on them keeps
+working. Texts with a variable part are templates; a parameter whose value is itself a text of the
+table is translated too, so composite texts need no entry of their own:
+`ApiError(400, "Failed to create address: {inner}", inner="Invalid domain")` is
+`创建邮箱地址失败: 无效的域名` in Chinese.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
+
+CHINESE = "zh"
+
+
+def language(x_lang: str | None, default_lang: str | None) -> str:
+    """The language of an answer, as the reference chooses it: the `x-lang` header when sent,
+    else DEFAULT_LANG; only exactly `zh` is Chinese (`zh-CN` is English, as there)."""
+    chosen = x_lang if x_lang is not None else default_lang
+    return CHINESE if chosen == CHINESE else "en"
 
 
 class ApiError(Exception):
@@ -21,9 +36,43 @@ class ApiError(Exception):
         self.params = params
 
     def text(self, lang: str | None) -> str:
-        if lang and lang.lower().startswith("zh") and self.template in ZH:
-            return ZH[self.template].format(**self.params)
-        return str(self)
+        """The text in `lang` (a value of `language()`): English unless exactly `zh`."""
+        if lang != CHINESE:
+            return str(self)
+        params = {
+            key: translate(value) if isinstance(value, str) else value for key, value in self.params.items()
+        }
+        if self.template in ZH:
+            return ZH[self.template].format(**params)
+        return translate(self.template.format(**params))
+
+
+def translate(text: str) -> str:
+    """The Chinese of an English text of the table, or of a composite built from one; any other
+    text (a name, a detail, the English-only texts) as it is."""
+    if text in ZH:
+        return ZH[text]
+    for pattern, zh_template, names in _composites():
+        match = pattern.fullmatch(text)
+        if match:
+            return zh_template.format(**{name: translate(match.group(name)) for name in names})
+    return text
+
+
+@cache
+def _composites() -> list[tuple[re.Pattern[str], str, list[str]]]:
+    """The table's templates with a `{param}`, as patterns that recognise a filled-in text."""
+    found = []
+    for english, chinese in ZH.items():
+        names = re.findall(r"\{(\w+)\}", english)
+        if not names:
+            continue
+        regex = "".join(
+            f"(?P<{part}>.*)" if index % 2 else re.escape(part)
+            for index, part in enumerate(re.split(r"\{(\w+)\}", english))
+        )
+        found.append((re.compile(regex, re.DOTALL), chinese, names))
+    return found
 
 
 class SendFailed(Exception):
@@ -38,55 +87,117 @@ SITE_PASSWORD = "You have enabled the private site password, please provide the 
 ADDRESS_CREDENTIAL = "Invalid address credential"
 ADMIN_PASSWORD = "You need to provide the admin password to access this page"
 USER_TOKEN = "Your token has expired, please login again"
+ACCESS_TOKEN_EXPIRED = "Your access token has expired, please refresh the page"
+NOT_ADMIN_ROLE = "Your user role is not admin, no access to visit this page"
 DELETE_DISABLED = "User delete address/email is disabled, please contact the administrator"
 
+# The reference's en -> zh table (COMPAT.md §2), then the composite forms built from its texts.
+# English-only texts (`Name[<name>]is blocked`, `Name not match regex: /<re>/`, `Invalid config
+# key`, the IP-control texts, `Not available`, the test-route texts...) are deliberately absent.
 ZH: dict[str, str] = {
-    SITE_PASSWORD: "您已启用私有站点密码，请提供密码",
-    ADDRESS_CREDENTIAL: "无效的邮箱地址凭证",
-    ADMIN_PASSWORD: "您需要提供管理员密码才能访问此页面",
-    USER_TOKEN: "您的登录已过期，请重新登录",
-    DELETE_DISABLED: "用户删除邮箱/邮件已禁用，请联系管理员",
-    "Invalid limit": "无效的 limit",
-    "Invalid offset": "无效的 offset",
-    "Invalid address": "无效的地址",
-    "Address not found": "地址不存在",
-    "New address is disabled, please contact the administrator": "创建新地址已禁用，请联系管理员",
-    "New address for anonymous user is disabled, please contact the administrator": "匿名用户创建新地址已禁用，请联系管理员",
-    "Failed to create address: Name is too short (min {min})": "创建地址失败：名称太短（最少 {min}）",
-    "Failed to create address: Name is too long (max {max})": "创建地址失败：名称太长（最多 {max}）",
-    "Failed to create address: Invalid domain": "创建地址失败：无效的域名",
-    "Failed to create address: Address already exists": "创建地址失败：地址已存在",
-    "Failed to create address: Name is not valid": "创建地址失败：名称不合法",
-    "Name[{name}]is blocked": "名称[{name}]已被屏蔽",
-    "Password login is disabled": "密码登录已禁用",
-    "Password change is disabled": "修改密码已禁用",
-    "New password is required": "需要提供新密码",
-    "Email and password are required": "需要提供邮箱和密码",
-    "Invalid email or password": "邮箱或密码错误",
-    "Required field is missing": "缺少必填字段",
-    "Invalid input: {detail}": "无效的输入：{detail}",
-    "Domains are not set, please contact the administrator": "未设置域名，请联系管理员",
-    "Not available": "不可用",
-    "User not found": "用户不存在",
-    "User already exists, please login": "用户已存在，请登录",
-    "User registration is disabled, please contact the administrator": "用户注册已禁用，请联系管理员",
-    "Invalid verify code": "无效的验证码",
-    "Code already sent, please wait": "验证码已发送，请稍候",
-    "Verify mail sender address is not set, please contact the administrator": "未设置验证邮件发件地址，请联系管理员",
-    "Failed to send verify code: {reason}": "发送验证码失败：{reason}",
-    "User mail domain must be in this list {domains}": "用户邮箱域名必须在此列表中 {domains}",
-    "Email address format does not match the required pattern: /{pattern}/": "邮箱地址格式不符合要求的模式：/{pattern}/",
-    "Address is already binded, please unbind first": "地址已被绑定，请先解绑",
-    "Address is not binded": "地址未绑定",
-    "Max address count reached": "已达到最大地址数量",
-    "Target user not found": "目标用户不存在",
-    "Invalid role: {role}": "无效的角色：{role}",
-    "Invalid OAuth2 client ID": "无效的 OAuth2 客户端 ID",
-    "OAuth2 login failed: {reason}": "OAuth2 登录失败：{reason}",
-    "Passkey verification failed: {reason}": "通行密钥验证失败：{reason}",
-    "Passkey not found": "通行密钥不存在",
-    "Not Found": "未找到",
-    "address and raw are required": "需要提供 address 和 raw",
-    "raw content too large": "raw 内容过大",
-    "message_id too long": "message_id 过长",
+    "You have enabled the private site password, please provide the password": "你已启用私有站点密码,请提供密码",  # CustomAuthPasswordMsg
+    "Your token has expired, please login again": "您的令牌已过期, 请重新登录",  # UserTokenExpiredMsg
+    "Your access token has expired, please refresh the page": "您的访问令牌已过期, 请刷新页面",  # UserAcceesTokenExpiredMsg
+    "Your user role is not admin, no access to visit this page": "您的用户角色不是管理员, 无权访问",  # UserRoleIsNotAdminMsg
+    "You need to provide the admin password to access this page": "您需要提供管理员密码才能访问此页面",  # NeedAdminPasswordMsg
+    "KV is not available, please contact the administrator": "KV 不可用, 请联系管理员",  # KVNotAvailableMsg
+    "Webhook is not enabled, please contact the administrator": "Webhook 未启用, 请联系管理员",  # WebhookNotEnabledMsg
+    "Domains are not set, please contact the administrator": "域名列表未设置, 请联系管理员",  # DomainsNotSetMsg
+    "Human verification check failed": "人机验证检查失败",  # TurnstileCheckFailedMsg
+    "New address is disabled, please contact the administrator": "新建邮箱地址已禁用, 请联系管理员",  # NewAddressDisabledMsg
+    "New address for anonymous user is disabled, please contact the administrator": "匿名用户新建邮箱地址已禁用, 请联系管理员",  # NewAddressAnonymousDisabledMsg
+    "Failed to create address": "创建邮箱地址失败",  # FailedCreateAddressMsg
+    "Invalid address": "无效的邮箱地址",  # InvalidAddressMsg
+    "Invalid address credential": "无效的邮箱地址凭据",  # InvalidAddressCredentialMsg
+    "User delete address/email is disabled, please contact the administrator": "用户删除邮箱/邮件已禁用, 请联系管理员",  # UserDeleteEmailDisabledMsg
+    "User not found": "用户不存在",  # UserNotFoundMsg
+    "User already exists, please login": "用户已存在, 请登录",  # UserAlreadyExistsMsg
+    "Failed to register": "注册失败",  # FailedToRegisterMsg
+    "User registration is disabled, please contact the administrator": "用户注册已禁用, 请联系管理员",  # UserRegistrationDisabledMsg
+    "User mail domain must be in this list": "用户邮箱域必须在此列表中",  # UserMailDomainMustInMsg
+    "Email address format does not match the required pattern": "邮箱地址格式不符合要求",  # UserEmailNotMatchRegexMsg
+    "Invalid verify code": "无效的验证码",  # InvalidVerifyCodeMsg
+    "Invalid email or password": "无效的邮箱或密码",  # InvalidEmailOrPasswordMsg
+    "Verify mail sender address is not set, please contact the administrator": "验证邮件发送邮箱未设置, 请联系管理员",  # VerifyMailSenderNotSetMsg
+    "Code already sent, please wait": "验证码已发送, 请稍等",  # CodeAlreadySentMsg
+    "Invalid user default role, please contact the administrator": "无效的用户默认角色, 请联系管理员",  # InvalidUserDefaultRoleMsg
+    "Failed to update user default role, please contact the administrator": "更新用户默认角色失败, 请联系管理员",  # FailedUpdateUserDefaultRoleMsg
+    "Oauth2 client ID is not set, please contact the administrator": "Oauth2 客户端 ID 未设置, 请联系管理员",  # Oauth2ClientIDNotFoundMsg
+    "Oauth2 client ID or code is missing": "Oauth2 客户端 ID 或 code 缺失",  # Oauth2CliendIDOrCodeMissingMsg
+    "Failed to get user info from Oauth2 provider": "从 Oauth2 提供商获取用户信息失败",  # Oauth2FailedGetUserInfoMsg
+    "Failed to get access token from Oauth2 provider": "从 Oauth2 提供商获取访问令牌失败",  # Oauth2FailedGetAccessTokenMsg
+    "Failed to get user email from Oauth2 provider": "从 Oauth2 提供商获取用户邮箱失败",  # Oauth2FailedGetUserEmailMsg
+    "Password change is disabled": "密码修改已禁用",  # PasswordChangeDisabledMsg
+    "New password is required": "新密码不能为空",  # NewPasswordRequiredMsg
+    "Invalid address token": "无效的地址令牌",  # InvalidAddressTokenMsg
+    "Failed to update password": "更新密码失败",  # FailedUpdatePasswordMsg
+    "Password login is disabled": "密码登录已禁用",  # PasswordLoginDisabledMsg
+    "Email and password are required": "邮箱和密码不能为空",  # EmailPasswordRequiredMsg
+    "Address not found": "邮箱地址不存在",  # AddressNotFoundMsg
+    "Operation failed": "操作失败",  # OperationFailedMsg
+    "Required field is missing": "缺少必填字段",  # RequiredFieldMsg
+    "Invalid input": "输入无效",  # InvalidInputMsg
+    "Name is too short": "名称太短",  # NameTooShortMsg
+    "Name is too long": "名称太长",  # NameTooLongMsg
+    "Invalid domain": "无效的域名",  # InvalidDomainMsg
+    "Random subdomain is not enabled for this domain": "当前域名未启用随机子域名",  # RandomSubdomainNotAllowedMsg
+    "Address already exists": "邮箱地址已存在",  # AddressAlreadyExistsMsg
+    "Max address count reached": "已达到最大地址数量限制",  # MaxAddressCountReachedMsg
+    "Address is not binded": "邮箱地址未绑定",  # AddressNotBindedMsg
+    "Address is already binded, please unbind first": "邮箱地址已绑定, 请先解绑",  # AddressAlreadyBindedMsg
+    "Target user not found": "目标用户不存在",  # TargetUserNotFoundMsg
+    "No balance": "余额不足",  # NoBalanceMsg
+    "Address is blocked": "地址已被屏蔽",  # AddressBlockedMsg
+    "Subject is empty": "主题不能为空",  # SubjectEmptyMsg
+    "Content is empty": "内容不能为空",  # ContentEmptyMsg
+    "Already requested": "已经申请过了",  # AlreadyRequestedMsg
+    "Please enable resend, smtp or SEND_MAIL for this domain": "请先为此域名启用 resend、smtp 或 SEND_MAIL",  # EnableResendOrSmtpOrSendMailMsg
+    "Server daily send quota has been reached": "服务器今日发信次数已达上限",  # ServerSendMailDailyLimitMsg
+    "Server monthly send quota has been reached": "服务器本月发信次数已达上限",  # ServerSendMailMonthlyLimitMsg
+    "Invalid recipient address": "收件人地址无效",  # InvalidToMailMsg
+    "Invalid address_id": "无效的 address_id",  # InvalidAddressIdMsg
+    "Please enable KV first": "请先启用 KV",  # EnableKVMsg
+    "Please enable SEND_MAIL first": "请先启用 SEND_MAIL",  # EnableSendMailMsg
+    "Please enable SEND_MAIL for this domain first": "请先为此域名启用 SEND_MAIL",  # EnableSendMailForDomainMsg
+    "Invalid cleanType or cleanDays": "无效的 cleanType 或 cleanDays",  # InvalidCleanupConfigMsg
+    "Invalid cleanType": "无效的 cleanType",  # InvalidCleanTypeMsg
+    "Please enable KV first if you want to enable mail verify": "如果要启用邮件验证，请先启用 KV",  # EnableKVForMailVerifyMsg
+    "VerifyMailSender domain must be in": "验证邮件发送者域名必须在",  # VerifyMailDomainInvalidMsg
+    "Invalid maxAddressCount": "无效的 maxAddressCount",  # InvalidMaxAddressCountMsg
+    "Failed to delete user": "删除用户失败",  # FailedDeleteUserMsg
+    "Invalid user_id": "无效的 user_id",  # InvalidUserIdMsg
+    "Invalid role_text": "无效的 role_text",  # InvalidRoleTextMsg
+    "SQL statement is empty": "SQL 语句为空",  # SqlEmptyMsg
+    "SQL statement is too long (max 1000 characters)": "SQL 语句过长 (最大 1000 字符)",  # SqlTooLongMsg
+    "Only DELETE statements are allowed": "只允许 DELETE 语句",  # SqlOnlyDeleteMsg
+    "Only single SQL statement is allowed": "只允许单条 SQL 语句",  # SqlSingleStatementMsg
+    "SQL comments are not allowed": "不允许 SQL 注释",  # SqlNoCommentsMsg
+    "Invalid passkey name": "无效的 passkey 名称",  # InvalidPasskeyNameMsg
+    "Passkey not found": "Passkey 不存在",  # PasskeyNotFoundMsg
+    "Authentication failed": "认证失败",  # AuthenticationFailedMsg
+    "Registration failed": "注册失败",  # RegistrationFailedMsg
+    "Auto reply is disabled": "自动回复已禁用",  # AutoReplyDisabledMsg
+    "Invalid subject or message": "无效的主题或消息",  # InvalidAutoReplyMsg
+    "Subject or message is too long": "主题或消息太长",  # SubjectOrMessageTooLongMsg
+    "No address or user token": "缺少地址或用户令牌",  # NoAddressOrUserTokenMsg
+    "Invalid address or user token": "无效的地址或用户令牌",  # InvalidAddressOrUserTokenMsg
+    "Invalid limit": "无效的 limit 参数",  # InvalidLimitMsg
+    "Invalid offset": "无效的 offset 参数",  # InvalidOffsetMsg
+    "Failed to clear inbox": "清空收件箱失败",  # FailedClearInboxMsg
+    "Failed to clear sent items": "清空已发送邮件失败",  # FailedClearSentItemsMsg
+    "Webhook settings is not allowed for this user": "此用户不允许使用 Webhook 设置",  # WebhookNotAllowedForUserMsg
+    "Invalid IP blacklist setting": "无效的 IP 黑名单设置",  # InvalidIpBlacklistSettingMsg
+    "Blacklist exceeds maximum size": "黑名单超出最大条目限制",  # BlacklistExceedsMaxSizeMsg
+    "TELEGRAM_BOT_TOKEN is required": "需要设置 TELEGRAM_BOT_TOKEN",  # TgBotTokenRequiredMsg
+    "Failed to create address: {inner}": "创建邮箱地址失败: {inner}",
+    "Operation failed: {inner}": "操作失败: {inner}",
+    "Name is too short (min {min})": "名称太短 (min {min})",
+    "Name is too long (max {max})": "名称太长 (max {max})",
+    "Please enable resend, smtp or SEND_MAIL for this domain ({domain})": "请先为此域名启用 resend、smtp 或 SEND_MAIL ({domain})",
+    "User mail domain must be in this list {domains}": "用户邮箱域必须在此列表中 {domains}",
+    "Email address format does not match the required pattern: /{pattern}/": "邮箱地址格式不符合要求: /{pattern}/",
+    "VerifyMailSender domain must be in {domains}": "验证邮件发送者域名必须在 {domains}",
+    "Invalid IP blacklist setting: {detail}": "无效的 IP 黑名单设置: {detail}",
+    "Blacklist exceeds maximum size: {detail}": "黑名单超出最大条目限制: {detail}",
+    "Invalid input: {detail}": "输入无效: {detail}",
 }

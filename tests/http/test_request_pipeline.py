@@ -63,7 +63,7 @@ def test_cors_preflight_and_headers(private_site: Server) -> None:
 def test_chinese_texts(private_site: Server, server: Server) -> None:
     assert (
         private_site.client.get("/health_check", headers={"x-lang": "zh"}).text
-        == "您已启用私有站点密码，请提供密码"
+        == "你已启用私有站点密码,请提供密码"
     )
     assert (
         server.client.get("/admin/statistics", headers={"x-lang": "zh"}).text

@@ -13,13 +13,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from tempmail.errors import ApiError
+from tempmail.errors import ApiError, language
+from tempmail.http.context import get_services
 
 log = logging.getLogger(__name__)
 
 
-def _lang(request: Request) -> str | None:
-    return request.headers.get("x-lang")
+def _lang(request: Request) -> str:
+    """`x-lang`, else DEFAULT_LANG (the one rule, `tempmail.errors.language`)."""
+    return language(request.headers.get("x-lang"), get_services(request).settings.DEFAULT_LANG)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

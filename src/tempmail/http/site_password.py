@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tempmail.errors import SITE_PASSWORD, ApiError
+from tempmail.errors import SITE_PASSWORD, ApiError, language
 from tempmail.security.passwords import matches_any
 
 # Paths the site password does not guard (API.md §2.1).
@@ -22,9 +22,10 @@ def site_password_ok(headers: Headers, passwords: list[str]) -> bool:
 
 
 class SitePasswordMiddleware:
-    def __init__(self, app: ASGIApp, passwords: list[str]) -> None:
+    def __init__(self, app: ASGIApp, passwords: list[str], default_lang: str | None = None) -> None:
         self.app = app
         self.passwords = passwords
+        self.default_lang = default_lang
 
     def exempt(self, scope: Scope) -> bool:
         """Requests that pass without the password; subclasses widen it (the UI's page shells)."""
@@ -38,5 +39,5 @@ class SitePasswordMiddleware:
         if site_password_ok(headers, self.passwords):
             await self.app(scope, receive, send)
             return
-        text = ApiError(401, SITE_PASSWORD).text(headers.get("x-lang"))
+        text = ApiError(401, SITE_PASSWORD).text(language(headers.get("x-lang"), self.default_lang))
         await PlainTextResponse(text, status_code=401)(scope, receive, send)
