@@ -16,7 +16,7 @@ from pathlib import Path
 
 from _common import Server
 
-CORPORA = [Path(__file__).resolve().parents[1] / "tests" / "mail" / "corpus"]
+CORPORA = [Path(__file__).resolve().parents[1] / "tests" / "inbound" / "codes" / "eml"]
 
 
 def corpus(folders: list[Path]) -> list[bytes]:
