@@ -3,11 +3,18 @@
 The environment wins over the TOML file so that one file can be shared by several nodes and
 overridden per node. Lists accept a JSON array or a comma-separated string, booleans
 true/false/1/0; a value that does not parse stops start-up with a message naming the key.
+
+Values are read as cloudflare_temp_email v1.12 reads them (COMPAT.md §1.1), so its own
+configuration works unchanged: domain lists trimmed, lower-cased and without empty entries, an
+empty DEFAULT_DOMAINS or role `domains` meaning "all", PREFIX applied trim-lowered, and numbers
+the reference bounds at use time (CLEANUP_BATCH_SIZE, MIN/MAX_ADDRESS_LEN,
+RANDOM_SUBDOMAIN_LENGTH) brought into range with a warning rather than refused.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -15,7 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -25,18 +32,94 @@ from pydantic_settings import (
 
 StrList = Annotated[list[str], NoDecode]
 RESEND_TOKEN_PREFIX = "RESEND_TOKEN_"
+DEFAULT_CLEANUP_BATCH_SIZE = 3000
+DEFAULT_ADDRESS_REGEX = "[^a-z0-9]"
+MAX_CLEANUP_BATCH_SIZE = 5000
+MAX_SUBDOMAIN_LENGTH = 63
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
     """A setting has a value that cannot be used; the message names the key."""
 
 
+def normalise_domains(values: list[str]) -> list[str]:
+    """Trimmed, lower-cased, empties dropped: how the reference reads every list of domains."""
+    return [lowered for value in values if (lowered := value.strip().lower())]
+
+
 class UserRole(BaseModel):
-    """One entry of USER_ROLES: the domains and prefix a role's users create addresses with."""
+    """One entry of USER_ROLES: the domains and prefix a role's users create addresses with.
+
+    `domains` may be one string (a one-element list, as in the reference); `prefix` is None when
+    the entry has no such key (PREFIX applies) and a string, even "", when it has one.
+    """
 
     role: str
     domains: list[str] = Field(default_factory=list)
-    prefix: str = ""
+    prefix: str | None = None
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _one_domain(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("domains")
+    @classmethod
+    def _normalise(cls, value: list[str]) -> list[str]:
+        return normalise_domains(value)
+
+    @field_validator("prefix")
+    @classmethod
+    def _lower_prefix(cls, value: str | None) -> str | None:
+        return None if value is None else value.strip().lower()
+
+
+class SubdomainForward(BaseModel):
+    """One entry of SUBDOMAIN_FORWARD_ADDRESS_LIST: mail to these domains is copied to `forward`."""
+
+    domains: list[str] = Field(default_factory=list)
+    forward: str
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _one_domain(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("domains")
+    @classmethod
+    def _normalise(cls, value: list[str]) -> list[str]:
+        return normalise_domains(value)
+
+
+class ProxyEndpoint(BaseModel):
+    """Where the SMTP/IMAP proxy of the reference listens, shown to clients in /open_api/settings."""
+
+    host: str = ""
+    port: int
+    starttls: bool = False
+
+
+class SmtpImapProxy(BaseModel):
+    """SMTP_IMAP_PROXY_CONFIG, with the reference's default ports (8025 and 11143)."""
+
+    smtp: ProxyEndpoint = Field(default_factory=lambda: ProxyEndpoint(port=8025))
+    imap: ProxyEndpoint = Field(default_factory=lambda: ProxyEndpoint(port=11143))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_ports(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        filled = dict(value)
+        for key, port in (("smtp", 8025), ("imap", 11143)):
+            part = filled.get(key)
+            if isinstance(part, dict) and not part.get("port"):
+                filled[key] = {**part, "port": port}
+            elif part is None:
+                filled.pop(key, None)
+        return filled
 
 
 class SmtpRelay(BaseModel):
@@ -52,12 +135,13 @@ class SmtpRelay(BaseModel):
 
 
 def _parse_list(value: Any) -> Any:
-    """Accept a JSON array or a comma-separated string for list settings."""
+    """Accept a JSON array or a comma-separated string for list settings (JSON that is not an
+    array, such as `{`, is refused rather than read as a one-item list)."""
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return []
-        if text.startswith("["):
+        if text.startswith(("[", "{")):
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
@@ -82,6 +166,32 @@ def _parse_bool(value: Any) -> Any:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     return value
+
+
+def _bounded_int(value: Any, key: str, low: int, high: int, default: int) -> int:
+    """The reference bounds some numbers at use time: out of range (or not a whole number at
+    all) gives the default, with a warning, instead of stopping start-up."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is not None and low <= number <= high:
+        return number
+    log.warning("%s=%r is not a whole number in %d..%d; using %d", key, value, low, high, default)
+    return default
+
+
+def _clamped_int(value: Any, key: str, low: int, high: int | None) -> Any:
+    """A whole number brought into low..high (with a warning when it had to move); anything that
+    is not a number is left for the field's own validation (which names the key)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return value
+    clamped = max(low, number if high is None else min(number, high))
+    if clamped != number:
+        log.warning("%s=%d is out of range; using %d", key, number, clamped)
+    return clamped
 
 
 def _host_port(value: str, key: str) -> tuple[str, int]:
@@ -118,15 +228,16 @@ class Settings(BaseSettings):
     PASSWORDS: StrList = Field(default_factory=list)
     DISABLE_ADMIN_PASSWORD_CHECK: bool = False
     PREFIX: str = ""
-    MIN_ADDRESS_LEN: int = Field(default=1, ge=1)
-    MAX_ADDRESS_LEN: int = Field(default=30, ge=1)
-    ADDRESS_REGEX: str = "[^a-z0-9]"
+    MIN_ADDRESS_LEN: int = 1
+    MAX_ADDRESS_LEN: int = 30
+    ADDRESS_REGEX: str = DEFAULT_ADDRESS_REGEX
     ADDRESS_CHECK_REGEX: str = ""
     DISABLE_CUSTOM_ADDRESS_NAME: bool = False
     CREATE_ADDRESS_DEFAULT_DOMAIN_FIRST: bool = False
-    ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH: bool = False
+    # Three states (COMPAT §11.4): None = not configured, so the admin's override decides.
+    ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH: bool | None = None
     RANDOM_SUBDOMAIN_DOMAINS: StrList = Field(default_factory=list)
-    RANDOM_SUBDOMAIN_LENGTH: int = Field(default=8, ge=1, le=63)
+    RANDOM_SUBDOMAIN_LENGTH: int = 8
     ENABLE_USER_CREATE_EMAIL: bool = False
     DISABLE_ANONYMOUS_USER_CREATE_EMAIL: bool = False
     ENABLE_USER_DELETE_EMAIL: bool = False
@@ -143,10 +254,11 @@ class Settings(BaseSettings):
     JUNK_MAIL_CHECK_LIST: StrList = Field(default_factory=list)
     JUNK_MAIL_FORCE_PASS_LIST: StrList = Field(default_factory=list)
     FORWARD_ADDRESS_LIST: StrList = Field(default_factory=list)
+    SUBDOMAIN_FORWARD_ADDRESS_LIST: Annotated[list[SubdomainForward], NoDecode] = Field(default_factory=list)
     REMOVE_EXCEED_SIZE_ATTACHMENT: bool = False
     REMOVE_ALL_ATTACHMENT: bool = False
     ENABLE_MAIL_GZIP: bool = False
-    CLEANUP_BATCH_SIZE: int = Field(default=3000, ge=1, le=5000)
+    CLEANUP_BATCH_SIZE: int = DEFAULT_CLEANUP_BATCH_SIZE
     TITLE: str = ""
     ANNOUNCEMENT: str = ""
     ALWAYS_SHOW_ANNOUNCEMENT: bool = False
@@ -162,6 +274,26 @@ class Settings(BaseSettings):
     RESEND_TOKENS: dict[str, str] = Field(default_factory=dict)
     RESEND_API_URL: str = "https://api.resend.com"
     TELEGRAM_BOT_TOKEN: str = ""
+    # Read and reported as the reference does (COMPAT §3, §5, §18); most have no effect here
+    # (no Workers AI, Turnstile, S3 presigning or service bindings), but none stops start-up.
+    SEND_MAIL_DOMAINS: StrList = Field(default_factory=list)
+    ENABLE_AI_EMAIL_EXTRACT: bool = False
+    AI_EXTRACT_MODEL: str = ""
+    SMTP_IMAP_PROXY_CONFIG: Annotated[SmtpImapProxy, NoDecode] = Field(default_factory=SmtpImapProxy)
+    ENABLE_INDEX_ABOUT: bool = False
+    DISABLE_SHOW_GITHUB: bool = False
+    DISABLE_SHOW_GITHUB_FOR_USER: bool = False
+    ENABLE_AGENT_EMAIL_INFO: bool = False
+    S3_ENDPOINT: str = ""
+    S3_ACCESS_KEY_ID: str = ""
+    S3_SECRET_ACCESS_KEY: str = ""
+    S3_BUCKET: str = ""
+    S3_URL_EXPIRES: int = 360
+    ENABLE_GLOBAL_TURNSTILE_CHECK: bool = False
+    CF_TURNSTILE_SITE_KEY: str = ""
+    CF_TURNSTILE_SECRET_KEY: str = ""
+    ENABLE_ANOTHER_WORKER: bool = False
+    ANOTHER_WORKER_LIST: Annotated[list[Any], NoDecode] = Field(default_factory=list)
 
     @field_validator(
         "TRUSTED_PROXIES",
@@ -176,30 +308,69 @@ class Settings(BaseSettings):
         "JUNK_MAIL_CHECK_LIST",
         "JUNK_MAIL_FORCE_PASS_LIST",
         "FORWARD_ADDRESS_LIST",
+        "SEND_MAIL_DOMAINS",
         mode="before",
     )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _parse_list(value)
 
-    @field_validator("DOMAINS", "DEFAULT_DOMAINS", "RANDOM_SUBDOMAIN_DOMAINS", mode="after")
+    @field_validator("DOMAINS", "DEFAULT_DOMAINS", "RANDOM_SUBDOMAIN_DOMAINS", "SEND_MAIL_DOMAINS")
     @classmethod
     def _lower_domains(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [d.strip().lower() for d in value]
+        return None if value is None else normalise_domains(value)
 
-    @field_validator("USER_ROLES", "SMTP_CONFIG", mode="before")
+    @field_validator("ADMIN_PASSWORDS", "PASSWORDS")
+    @classmethod
+    def _drop_empty(cls, value: list[str]) -> list[str]:
+        return [item for item in value if item]
+
+    @field_validator(
+        "USER_ROLES",
+        "SMTP_CONFIG",
+        "SUBDOMAIN_FORWARD_ADDRESS_LIST",
+        "SMTP_IMAP_PROXY_CONFIG",
+        "ANOTHER_WORKER_LIST",
+        mode="before",
+    )
     @classmethod
     def _json(cls, value: Any, info: ValidationInfo) -> Any:
         parsed = _parse_json(value)
         if parsed is None:
-            return {} if info.field_name == "SMTP_CONFIG" else []
+            return {} if info.field_name in ("SMTP_CONFIG", "SMTP_IMAP_PROXY_CONFIG") else []
         return parsed
+
+    @field_validator("SMTP_CONFIG")
+    @classmethod
+    def _lower_relay_domains(cls, value: dict[str, SmtpRelay]) -> dict[str, SmtpRelay]:
+        """Looked up by the sender's (lower-cased) domain, as the reference matches keys."""
+        return {domain.strip().lower(): relay for domain, relay in value.items()}
+
+    @field_validator("CLEANUP_BATCH_SIZE", mode="before")
+    @classmethod
+    def _batch_size(cls, value: Any) -> int:
+        return _bounded_int(
+            value, "CLEANUP_BATCH_SIZE", 1, MAX_CLEANUP_BATCH_SIZE, DEFAULT_CLEANUP_BATCH_SIZE
+        )
+
+    @field_validator("MIN_ADDRESS_LEN", "MAX_ADDRESS_LEN", "RANDOM_SUBDOMAIN_LENGTH", mode="before")
+    @classmethod
+    def _clamped(cls, value: Any, info: ValidationInfo) -> Any:
+        high = MAX_SUBDOMAIN_LENGTH if info.field_name == "RANDOM_SUBDOMAIN_LENGTH" else None
+        return _clamped_int(value, str(info.field_name), 1, high)
+
+    @field_validator("ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH", mode="before")
+    @classmethod
+    def _three_state(cls, value: Any) -> Any:
+        """An empty value is "not configured", not false (COMPAT §11.4)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return _parse_bool(value)
 
     @field_validator(
         "DISABLE_ADMIN_PASSWORD_CHECK",
         "DISABLE_CUSTOM_ADDRESS_NAME",
         "CREATE_ADDRESS_DEFAULT_DOMAIN_FIRST",
-        "ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH",
         "ENABLE_USER_CREATE_EMAIL",
         "DISABLE_ANONYMOUS_USER_CREATE_EMAIL",
         "ENABLE_USER_DELETE_EMAIL",
@@ -212,11 +383,24 @@ class Settings(BaseSettings):
         "ENABLE_MAIL_GZIP",
         "ALWAYS_SHOW_ANNOUNCEMENT",
         "E2E_TEST_MODE",
+        "ENABLE_AI_EMAIL_EXTRACT",
+        "ENABLE_INDEX_ABOUT",
+        "DISABLE_SHOW_GITHUB",
+        "DISABLE_SHOW_GITHUB_FOR_USER",
+        "ENABLE_AGENT_EMAIL_INFO",
+        "ENABLE_GLOBAL_TURNSTILE_CHECK",
+        "ENABLE_ANOTHER_WORKER",
         mode="before",
     )
     @classmethod
     def _bools(cls, value: Any) -> Any:
         return _parse_bool(value)
+
+    @field_validator("ADDRESS_REGEX", mode="before")
+    @classmethod
+    def _default_regex(cls, value: Any) -> Any:
+        """Empty means the default, as in the reference (an empty pattern would strip nothing)."""
+        return value if value != "" else DEFAULT_ADDRESS_REGEX
 
     @field_validator("ADDRESS_REGEX", "ADDRESS_CHECK_REGEX")
     @classmethod
@@ -252,8 +436,45 @@ class Settings(BaseSettings):
 
     @property
     def default_domains(self) -> list[str]:
-        """Domains offered to anonymous users: DEFAULT_DOMAINS, or all DOMAINS when unset."""
-        return self.DEFAULT_DOMAINS if self.DEFAULT_DOMAINS is not None else self.DOMAINS
+        """Domains offered to anonymous users: DEFAULT_DOMAINS, or all DOMAINS when it is unset
+        or empty (the reference's fallback: `DEFAULT_DOMAINS=[]` means every domain)."""
+        return self.DEFAULT_DOMAINS or self.DOMAINS
+
+    @property
+    def address_prefix(self) -> str:
+        """PREFIX as the reference applies it: trimmed and lower-cased (PREFIX itself stays raw,
+        as /admin/worker/configs shows it)."""
+        return self.PREFIX.strip().lower()
+
+    @property
+    def address_regex(self) -> str:
+        """The characters removed from a new name (ADDRESS_REGEX, default `[^a-z0-9]`)."""
+        return self.ADDRESS_REGEX
+
+    @property
+    def configured_address_regex(self) -> str:
+        """ADDRESS_REGEX as configured, "" when it is not (what /open_api/settings reports; the
+        default still applies to new names)."""
+        return self.ADDRESS_REGEX if "ADDRESS_REGEX" in self.model_fields_set else ""
+
+    @property
+    def subdomain_match_env(self) -> bool:
+        """ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH as a boolean (not configured = false)."""
+        return bool(self.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH)
+
+    def prefix_for(self, role: UserRole | None) -> str:
+        """The prefix of a new address: the role's own when its entry has a `prefix` key (even
+        "", meaning none), else PREFIX; both trim-lowered."""
+        if role is not None and role.prefix is not None:
+            return role.prefix
+        return self.address_prefix
+
+    def domains_for(self, role: UserRole | None) -> list[str]:
+        """The domains a new address may take: the role's, or DEFAULT_DOMAINS (itself falling
+        back to DOMAINS) when it has none."""
+        if role is not None and role.domains:
+            return role.domains
+        return self.default_domains
 
     @property
     def http_host_port(self) -> tuple[str, int]:
@@ -293,8 +514,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         settings.smtp_host_port  # noqa: B018
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from exc
-    if settings.MIN_ADDRESS_LEN > settings.MAX_ADDRESS_LEN:
-        raise ConfigError("MIN_ADDRESS_LEN: must not be greater than MAX_ADDRESS_LEN")
     if bool(settings.SMTP_TLS_CERT) != bool(settings.SMTP_TLS_KEY):
         raise ConfigError("SMTP_TLS_CERT and SMTP_TLS_KEY: set both or neither")
     return settings
