@@ -31,6 +31,9 @@ from pydantic_settings import (
 )
 
 StrList = Annotated[list[str], NoDecode]
+# The cloudflare_temp_email release whose API we speak: the API reports it as its version (clients
+# compare it), while the CLI and the UI show our own package version.
+REFERENCE_VERSION = "v1.12.0"
 RESEND_TOKEN_PREFIX = "RESEND_TOKEN_"
 DEFAULT_CLEANUP_BATCH_SIZE = 3000
 DEFAULT_ADDRESS_REGEX = "[^a-z0-9]"

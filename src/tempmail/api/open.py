@@ -1,6 +1,10 @@
-"""Public routes: the health check and `/open_api/settings` (what the UI needs before login).
+"""Public routes: the health check, `/open_api/settings` (what the UI needs before login) and the
+three `/open_api/*` logins of the reference (COMPAT §3), which the site password does not guard.
 
 `/` answers the health check too, to everyone but browsers: see `tempmail.web.pages`.
+The logins take the SHA-256 hex of a password, as the reference's frontend sends it, and only
+say whether it is right: the frontend then keeps the password and sends it on every request.
+Turnstile is not available here, so its check is off (and reported off).
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from tempmail import __version__
+from tempmail.config import REFERENCE_VERSION
+from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, ApiError
 from tempmail.http.context import ServicesDep
 from tempmail.http.site_password import site_password_ok
+from tempmail.security.passwords import matches_any, sha256_hex
 
 router = APIRouter(tags=["open"])
+
+SUCCESS = {"success": True}
 
 
 @router.get("/health_check", response_class=PlainTextResponse)
@@ -23,20 +31,62 @@ async def health(services: ServicesDep) -> str:
     return await services.database.health()
 
 
+async def _field(request: Request, name: str) -> str:
+    """A string field of the JSON body; "" when the body or the field is not there or not text
+    (which the logins then refuse like a wrong value)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return ""
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _hash_matches(candidate: str, passwords: list[str]) -> bool:
+    """Whether `candidate` is the SHA-256 hex of one of `passwords` (compared in constant time)."""
+    return bool(passwords) and matches_any(candidate, [sha256_hex(p) for p in passwords])
+
+
+@router.post("/open_api/site_login")
+async def site_login(request: Request, services: ServicesDep) -> dict[str, bool]:
+    if not _hash_matches(await _field(request, "password"), services.settings.PASSWORDS):
+        raise ApiError(401, SITE_PASSWORD)
+    return SUCCESS
+
+
+@router.post("/open_api/admin_login")
+async def admin_login(request: Request, services: ServicesDep) -> dict[str, bool]:
+    """Against the admin passwords (ADMIN_PASSWORDS, or the generated one); with
+    DISABLE_ADMIN_PASSWORD_CHECK and no password it is still a 401, as in the reference."""
+    if not _hash_matches(await _field(request, "password"), services.admin_passwords):
+        raise ApiError(401, ADMIN_PASSWORD)
+    return SUCCESS
+
+
+@router.post("/open_api/credential_login")
+async def credential_login(request: Request, services: ServicesDep) -> dict[str, bool]:
+    """A correctly signed address JWT naming an address; no database lookup (as the reference)."""
+    payload = services.tokens.decode(await _field(request, "credential"))
+    address = payload.get("address") if payload is not None else None
+    if not isinstance(address, str) or not address:
+        raise ApiError(401, ADDRESS_CREDENTIAL)
+    return SUCCESS
+
+
 @router.get("/open_api/settings")
 async def open_settings(request: Request, services: ServicesDep) -> dict[str, Any]:
     cfg = services.settings
-    domains = cfg.DOMAINS
+    proxy = cfg.SMTP_IMAP_PROXY_CONFIG
     return {
         "title": cfg.TITLE,
         "announcement": cfg.ANNOUNCEMENT,
         "alwaysShowAnnouncement": cfg.ALWAYS_SHOW_ANNOUNCEMENT,
-        "prefix": cfg.PREFIX,
-        "addressRegex": cfg.ADDRESS_REGEX,
+        "prefix": cfg.address_prefix,
+        "addressRegex": cfg.configured_address_regex,
         "minAddressLen": cfg.MIN_ADDRESS_LEN,
         "maxAddressLen": cfg.MAX_ADDRESS_LEN,
         "defaultDomains": cfg.default_domains,
-        "domains": domains,
+        "domains": cfg.DOMAINS,
         "randomSubdomainDomains": cfg.RANDOM_SUBDOMAIN_DOMAINS,
         "domainLabels": cfg.DOMAIN_LABELS,
         "needAuth": not site_password_ok(request.headers, cfg.PASSWORDS),
@@ -46,22 +96,19 @@ async def open_settings(request: Request, services: ServicesDep) -> dict[str, An
         "disableCustomAddressName": cfg.DISABLE_CUSTOM_ADDRESS_NAME,
         "enableUserDeleteEmail": cfg.ENABLE_USER_DELETE_EMAIL,
         "enableAutoReply": cfg.ENABLE_AUTO_REPLY,
-        "enableIndexAbout": False,
+        "enableIndexAbout": cfg.ENABLE_INDEX_ABOUT,
         "copyright": cfg.COPYRIGHT,
-        "cfTurnstileSiteKey": "",
+        "cfTurnstileSiteKey": cfg.CF_TURNSTILE_SITE_KEY,
         "enableWebhook": cfg.ENABLE_WEBHOOK,
         "isS3Enabled": False,
-        "enableSendMail": bool(cfg.SMTP_CONFIG or cfg.RESEND_TOKEN or cfg.RESEND_TOKENS),
-        "version": __version__,
-        "showGithub": True,
-        "showGithubForUser": True,
+        "enableSendMail": any(services.sending.can_send_from(f"x@{domain}") for domain in cfg.DOMAINS),
+        "version": REFERENCE_VERSION,
+        "showGithub": not cfg.DISABLE_SHOW_GITHUB,
+        "showGithubForUser": not cfg.DISABLE_SHOW_GITHUB_FOR_USER,
         "disableAdminPasswordCheck": cfg.DISABLE_ADMIN_PASSWORD_CHECK,
         "enableAddressPassword": cfg.ENABLE_ADDRESS_PASSWORD,
-        "enableAgentEmailInfo": False,
-        "smtpImapProxyConfig": {
-            "smtp": {"host": "", "port": 0, "starttls": False},
-            "imap": {"host": "", "port": 0, "starttls": False},
-        },
+        "enableAgentEmailInfo": cfg.ENABLE_AGENT_EMAIL_INFO,
+        "smtpImapProxyConfig": proxy.model_dump(),
         "statusUrl": cfg.STATUS_URL,
         "enableGlobalTurnstileCheck": False,
     }
