@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from tempmail import __version__
 from tempmail.api import ROUTERS as API_ROUTERS
 from tempmail.http.errors import install_error_handlers
+from tempmail.http.ip_access import IpAccessMiddleware
 from tempmail.services import Services
 from tempmail.web import ROUTER as WEB_ROUTER
 from tempmail.web.gate import STATIC_PREFIX, SitePasswordExceptPages
@@ -28,8 +29,10 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(WEB_ROUTER)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
-    # Added last = outermost: CORS answers preflights before the site password is asked for.
+    # Added last = outermost: CORS answers preflights before the site password is asked for,
+    # and the IP rules (COMPAT §4.2) come after the site password, before any credential check.
     # The web UI's page shells pass the gate: they hold no data and prompt for the password.
+    app.add_middleware(IpAccessMiddleware, services=services)
     app.add_middleware(
         SitePasswordExceptPages,
         passwords=services.settings.PASSWORDS,

@@ -24,6 +24,7 @@ from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.cleanup import CleanupStore
+from tempmail.db.counters import CounterStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
@@ -37,6 +38,7 @@ from tempmail.inbound.mailbox import Mailbox
 from tempmail.inbound.pipeline import Pipeline
 from tempmail.maintenance.cleanup import CleanupService
 from tempmail.maintenance.database import DatabaseService
+from tempmail.maintenance.ip_settings import IpAccessService
 from tempmail.outbound.auto_reply import AutoReplyService
 from tempmail.outbound.forwarding import Forwarder
 from tempmail.outbound.relays import Sender
@@ -65,6 +67,7 @@ class Services:
     webhooks: WebhookService
     cleanup: CleanupService
     database: DatabaseService
+    ip_access: IpAccessService
     admin_passwords: list[str]
     generated_admin_password: str | None
     # What `close` releases; no route reaches them.
@@ -133,6 +136,7 @@ class Services:
             webhooks=webhooks,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             database=DatabaseService(settings, db),
+            ip_access=IpAccessService(kv, CounterStore(db.engine)),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,
             _db=db,

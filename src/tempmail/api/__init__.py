@@ -8,6 +8,7 @@ from tempmail.api import (
     address_extras,
     admin,
     admin_cleanup,
+    admin_ip,
     admin_send,
     admin_users,
     admin_webhooks,
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_webhooks.router,
     admin_send.router,
     admin_cleanup.router,
+    admin_ip.router,
 )
