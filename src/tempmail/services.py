@@ -36,6 +36,7 @@ from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.mail_stored import MailStored
 from tempmail.inbound.mailbox import Mailbox
 from tempmail.inbound.pipeline import Pipeline
+from tempmail.maintenance.admin_config import AdminConfigService
 from tempmail.maintenance.cleanup import CleanupService
 from tempmail.maintenance.database import DatabaseService
 from tempmail.maintenance.ip_settings import IpAccessService
@@ -67,6 +68,7 @@ class Services:
     webhooks: WebhookService
     cleanup: CleanupService
     database: DatabaseService
+    admin_config: AdminConfigService
     ip_access: IpAccessService
     admin_passwords: list[str]
     generated_admin_password: str | None
@@ -136,6 +138,7 @@ class Services:
             webhooks=webhooks,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             database=DatabaseService(settings, db),
+            admin_config=AdminConfigService(kv),
             ip_access=IpAccessService(kv, CounterStore(db.engine)),
             admin_passwords=admin_passwords,
             generated_admin_password=generated,

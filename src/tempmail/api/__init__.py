@@ -8,6 +8,7 @@ from tempmail.api import (
     address_extras,
     admin,
     admin_cleanup,
+    admin_config,
     admin_ip,
     admin_send,
     admin_users,
@@ -34,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_webhooks.router,
     admin_send.router,
     admin_cleanup.router,
+    admin_config.router,
     admin_ip.router,
 )

@@ -13,6 +13,9 @@ from tempmail.db.addresses import statistics
 from tempmail.db.engine import Database
 from tempmail.errors import ApiError
 
+# The cloudflare_temp_email schema version our latest migration matches (COMPAT §5).
+REFERENCE_DB_VERSION = "v0.0.7"
+
 
 class DatabaseService:
     def __init__(self, settings: Settings, db: Database) -> None:
@@ -47,12 +50,16 @@ class DatabaseService:
         return "Database migrated"
 
     async def version(self) -> dict[str, Any]:
+        """The reference's schema version strings, which its admin page compares: a database at
+        our latest migration has the reference's current schema (`v0.0.7`). Our own migration
+        id is shown only while one is behind, as the version that needs migrating."""
         current, head = await self.db.version()
+        reported = REFERENCE_DB_VERSION if current is not None and current == head else current
         return {
             "need_initialization": current is None,
-            "need_migration": current != head,
-            "current_db_version": current,
-            "code_db_version": head,
+            "need_migration": current is not None and current != head,
+            "current_db_version": reported,
+            "code_db_version": REFERENCE_DB_VERSION,
             "database_size": await self.db.size_bytes(),
         }
 
