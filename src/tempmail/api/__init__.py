@@ -13,10 +13,12 @@ from tempmail.api import (
     admin_send,
     admin_users,
     admin_webhooks,
+    attachments,
     oauth2,
     open,
     passkey,
     send,
+    telegram,
     test_mode,
     user,
 )
@@ -25,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     open.router,
     address.router,
     address_extras.router,
+    attachments.router,
     send.router,
     user.router,
     passkey.router,
@@ -37,4 +40,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_cleanup.router,
     admin_config.router,
     admin_ip.router,
+    telegram.router,
+    telegram.admin_router,
 )
