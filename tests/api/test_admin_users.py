@@ -20,6 +20,8 @@ ROLES = [
     {"role": "boss", "domains": [], "prefix": ""},
 ]
 ADMIN_TEXT = "You need to provide the admin password to access this page"
+NOT_ADMIN_TEXT = "Your user role is not admin, no access to visit this page"
+EXPIRED_TEXT = "Your access token has expired, please refresh the page"
 TOKEN_EXPIRED = "Your token has expired, please login again"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 DEFAULT_RULES = {
@@ -125,10 +127,15 @@ def role_token(role: str, secret: str = JWT_SECRET, expires_in: int = 3600, algo
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_USER_ROUTES)
 def test_admin_user_routes_need_admin_credentials(server: Server, method: str, path: str) -> None:
-    """No password, a wrong one, or a non-admin role token: 401 with the admin text."""
-    for headers in ({}, {"x-admin-auth": "wrong"}, {"x-user-access-token": role_token("vip")}):
+    """No password or a wrong one: 401 with the admin text; a non-admin role token: 401 with
+    the role text (COMPAT §16)."""
+    for headers in ({}, {"x-admin-auth": "wrong"}):
         response = server.client.request(method, path, headers=headers, json={})
         assert (response.status_code, response.text) == (401, ADMIN_TEXT), headers
+    response = server.client.request(
+        method, path, headers={"x-user-access-token": role_token("vip")}, json={}
+    )
+    assert (response.status_code, response.text) == (401, NOT_ADMIN_TEXT)
 
 
 def test_admin_through_the_admin_role_token(server: Server) -> None:
@@ -147,17 +154,23 @@ def test_admin_through_the_admin_role_token(server: Server) -> None:
     vip_token = user_settings(server, user_jwt(server, vip))["access_token"]
     assert vip_token is not None
     refused = {
-        "vip": vip_token,
-        "other secret": role_token("boss", secret="another-secret-that-is-long-enough-for-hs256"),
-        "alg none": role_token("boss", secret="", algorithm="none"),
-        "expired": role_token("boss", expires_in=-10),
-        "no exp": pyjwt.encode({"user_role": "boss", "user_id": 1}, JWT_SECRET, algorithm="HS256"),
-        "user jwt": user_jwt(server, boss),
-        "garbage": "abc.def.ghi",
+        "vip": (vip_token, NOT_ADMIN_TEXT),
+        "other secret": (
+            role_token("boss", secret="another-secret-that-is-long-enough-for-hs256"),
+            ADMIN_TEXT,
+        ),
+        "alg none": (role_token("boss", secret="", algorithm="none"), ADMIN_TEXT),
+        "expired": (role_token("boss", expires_in=-10), EXPIRED_TEXT),
+        "no exp": (
+            pyjwt.encode({"user_role": "boss", "user_id": 1}, JWT_SECRET, algorithm="HS256"),
+            EXPIRED_TEXT,
+        ),
+        "user jwt": (user_jwt(server, boss), NOT_ADMIN_TEXT),
+        "garbage": ("abc.def.ghi", ADMIN_TEXT),
     }
-    for kind, token in refused.items():
+    for kind, (token, text) in refused.items():
         response = server.client.get(path, headers={"x-user-access-token": token})
-        assert (response.status_code, response.text) == (401, ADMIN_TEXT), kind
+        assert (response.status_code, response.text) == (401, text), kind
 
 
 # --- user settings ---------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tempmail.accounts.users import UserClaim
-from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, USER_TOKEN, ApiError
+from tempmail.errors import (
+    ACCESS_TOKEN_EXPIRED,
+    ADDRESS_CREDENTIAL,
+    ADMIN_PASSWORD,
+    NOT_ADMIN_ROLE,
+    USER_TOKEN,
+    ApiError,
+)
 from tempmail.http.context import ServicesDep
 from tempmail.security.passwords import matches_any
 from tempmail.security.tokens import AddressClaim
@@ -78,12 +85,20 @@ RoleDep = Annotated[str | None, Depends(role_of)]
 
 
 async def require_admin(request: Request, services: ServicesDep) -> None:
+    """The reference's order (COMPAT §16): `x-admin-auth`, then a role token when ADMIN_USER_ROLE
+    is set (a correctly signed one that is expired, or of another role, is refused with its own
+    text; a badly signed one is ignored), then DISABLE_ADMIN_PASSWORD_CHECK."""
     settings = services.settings
-    if settings.DISABLE_ADMIN_PASSWORD_CHECK:
-        return
     if matches_any(request.headers.get("x-admin-auth"), services.admin_passwords):
         return
-    role = role_of(request, services)
-    if role is not None and settings.ADMIN_USER_ROLE and role == settings.ADMIN_USER_ROLE:
+    token = request.headers.get("x-user-access-token")
+    claim = services.tokens.read_role_claim(token) if token and settings.ADMIN_USER_ROLE else None
+    if claim is not None:
+        if claim.expired:
+            raise ApiError(401, ACCESS_TOKEN_EXPIRED)
+        if claim.role != settings.ADMIN_USER_ROLE:
+            raise ApiError(401, NOT_ADMIN_ROLE)
+        return
+    if settings.DISABLE_ADMIN_PASSWORD_CHECK:
         return
     raise ApiError(401, ADMIN_PASSWORD)

@@ -5,6 +5,7 @@ Only HS256 is accepted on decode, so `alg: none` and algorithm-confusion tokens 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,15 @@ class AddressClaim:
 
     address: str
     address_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleClaim:
+    """A correctly signed role token: its role (None when it names none), and whether it is past
+    its `exp` or has none (the reference refuses both as expired, apart from a bad signature)."""
+
+    role: str | None
+    expired: bool
 
 
 class Tokens:
@@ -63,3 +73,17 @@ class Tokens:
             return None
         role = payload.get("user_role")
         return role if isinstance(role, str) and role else None
+
+    def read_role_claim(self, token: str) -> RoleClaim | None:
+        """A role token's claim if its signature is right, expired or not (None otherwise): the
+        admin check answers an expired one and a wrong role with texts of their own."""
+        try:
+            payload = jwt.decode(token, self._secret, algorithms=["HS256"], options={"verify_exp": False})
+        except jwt.PyJWTError:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        exp = payload.get("exp")
+        expired = isinstance(exp, bool) or not isinstance(exp, int | float) or exp <= time.time()
+        role = payload.get("user_role")
+        return RoleClaim(role if isinstance(role, str) and role else None, expired)
