@@ -43,6 +43,7 @@ from tempmail.maintenance.ip_settings import IpAccessService
 from tempmail.outbound.auto_reply import AutoReplyService
 from tempmail.outbound.forwarding import Forwarder
 from tempmail.outbound.relays import Sender
+from tempmail.outbound.send_quota import SendQuota
 from tempmail.outbound.sending import SendService
 from tempmail.security.tokens import Tokens
 
@@ -99,7 +100,7 @@ class Services:
         # context, far more than the request itself.
         http = httpx.AsyncClient(follow_redirects=False)
         sender = Sender(settings, http)
-        account_settings = AccountSettingsService(kv)
+        account_settings = AccountSettingsService(settings, kv)
         auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
         webhooks = WebhookService(settings, kv, http)
         meter = IngestMeter()
@@ -133,6 +134,7 @@ class Services:
                 addresses,
                 mails,
                 account_settings,
+                SendQuota(kv, CounterStore(db.engine)),
             ),
             auto_reply=auto_reply,
             webhooks=webhooks,

@@ -195,9 +195,9 @@ class AddressService:
         return local
 
     async def subdomain_match(self) -> bool:
-        """The admin's override (account settings) wins over ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH."""
-        override = (await self.accounts.get()).addressCreationSettings.get("enableSubdomainMatch")
-        return bool(override) if override is not None else self.settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
+        """The effective value of COMPAT §11.4: ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH=false is a
+        kill switch, else the admin's override, else the environment."""
+        return await self.accounts.subdomain_match()
 
     async def _pick_domain(self, domain: str | None, allowed: list[str], random_subdomain: bool) -> str:
         if not allowed:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from fastapi import APIRouter
+import jwt
+from fastapi import APIRouter, Request
 
-from tempmail.errors import ADDRESS_CREDENTIAL, ApiError
+from tempmail.errors import ApiError
 from tempmail.http.auth import AddressDep, RoleDep
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import IdPath, PagingDep, page_json
@@ -15,35 +17,59 @@ from tempmail.services import Services
 
 router = APIRouter(tags=["send"])
 
+SEND_FAILED = "Failed to send mail {inner}"
+
 
 class ExternalSendRequest(SendRequest):
     token: str = ""
 
 
+def client_ip(request: Request) -> str:
+    """What the sent box records as `geoData.ip`: Cloudflare's header, as in the reference."""
+    return request.headers.get("cf-connecting-ip") or "unknown"
+
+
+def jwt_error(token: str) -> str:
+    """Why a token was refused, in the words of the JWT library the reference uses (hono), which
+    it puts after `Failed to send mail`."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return f"invalid JWT token: {token}"
+    expires = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(expires, (int, float)) and expires <= time.time():
+        return f"token ({token}) expired"
+    return f"token({token}) signature mismatched"
+
+
 async def _send(
-    services: Services, address: str, address_id: int, role: str | None, body: SendRequest
+    services: Services, request: Request, address: str, address_id: int, role: str | None, body: SendRequest
 ) -> None:
     try:
-        await services.sending.send_as_address(address, address_id, role, body)
+        await services.sending.send_as_address(address, address_id, role, body, client_ip(request))
     except SendError as exc:
-        raise ApiError(400, "Failed to send mail {reason}", reason=str(exc)) from None
+        raise ApiError(400, SEND_FAILED, inner=str(exc)) from None
 
 
 @router.post("/api/send_mail")
 async def send_mail(
-    body: SendRequest, claim: AddressDep, role: RoleDep, services: ServicesDep
+    request: Request, body: SendRequest, claim: AddressDep, role: RoleDep, services: ServicesDep
 ) -> dict[str, Any]:
-    await _send(services, claim.address, claim.address_id, role, body)
+    await _send(services, request, claim.address, claim.address_id, role, body)
     return {"status": "ok"}
 
 
 @router.post("/external/api/send_mail")
-async def external_send_mail(body: ExternalSendRequest, services: ServicesDep) -> dict[str, Any]:
-    """For scripts: the address JWT travels in the body, and a bad one is a 400."""
+async def external_send_mail(
+    request: Request, body: ExternalSendRequest, services: ServicesDep
+) -> dict[str, Any]:
+    """For scripts: the address JWT travels in the body; a bad one is `Failed to send mail <why>`."""
     claim = services.tokens.read_address(body.token)
-    if claim is None or not await services.addresses.is_live(claim.address_id, claim.address):
-        raise ApiError(400, ADDRESS_CREDENTIAL)
-    await _send(services, claim.address, claim.address_id, None, body)
+    if claim is None:
+        raise ApiError(400, SEND_FAILED, inner=jwt_error(body.token))
+    if not await services.addresses.is_live(claim.address_id, claim.address):
+        raise ApiError(400, SEND_FAILED, inner="Invalid address")
+    await _send(services, request, claim.address, claim.address_id, None, body)
     return {"status": "ok"}
 
 
@@ -61,4 +87,5 @@ async def sendbox(claim: AddressDep, paging: PagingDep, services: ServicesDep) -
 @router.delete("/api/sendbox/{item_id}")
 async def delete_sent(item_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
-    return {"success": await services.sending.delete_sent(item_id, owner=claim.address)}
+    await services.sending.delete_sent(item_id, owner=claim.address)
+    return {"success": True}

@@ -144,3 +144,29 @@ class SettingsStore:
             async with self.engine.begin() as conn:
                 await conn.execute(delete(settings).where(settings.c.key.in_(expired)))
         return len(expired)
+
+    # --- groups of keys ---------------------------------------------------------------------
+    # The account settings are one row per item, as in the reference (so its custom cleanup SQL
+    # and database imports see them), but are read and written together.
+
+    async def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The decoded values of those of `keys` that are stored, in one query."""
+        query = select(settings.c.key, settings.c.value).where(settings.c.key.in_(keys))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {key: json.loads(value) for key, value in rows if value is not None}
+
+    async def write_many(self, values: dict[str, Any], remove: list[str]) -> None:
+        """Upsert `values` and delete `remove` in one transaction: all of it or nothing."""
+        async with self.engine.begin() as conn:
+            for key, value in values.items():
+                encoded = json.dumps(value, ensure_ascii=False)
+                upsert = self._insert(settings).values(key=key, value=encoded)
+                upsert = upsert.on_conflict_do_update(
+                    index_elements=[settings.c.key], set_={"value": encoded, "updated_at": utcnow()}
+                )
+                await conn.execute(upsert)
+            if remove:
+                await conn.execute(delete(settings).where(settings.c.key.in_(remove)))
+        for key in [*values, *remove]:
+            self._cache.pop(key)

@@ -6,6 +6,7 @@ forwarding and auto-reply), so relay choice, TLS and authentication are decided 
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -23,6 +24,18 @@ from tempmail.errors import InvalidMail, SendFailed
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30.0
+NO_BACKEND = "Please enable resend, smtp or SEND_MAIL for this domain"
+# Headers Resend is given as fields of its own, not in `headers`.
+RESEND_FIELDS = {"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version"}
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent along (the admin's structured send)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,10 @@ class OutgoingMail:
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    reply_to: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def _single_line(value: str, what: str) -> str:
@@ -70,6 +87,9 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mailbox(mail.from_address, mail.from_name, "sender address")
     message["To"] = [mailbox(to, mail.to_name, "recipient address") for to in mail.to]
+    for name, addresses in (("Cc", mail.cc), ("Bcc", mail.bcc), ("Reply-To", mail.reply_to)):
+        if addresses:
+            message[name] = [mailbox(addr, "", "recipient address") for addr in addresses]
     message["Subject"] = _single_line(mail.subject, "Subject")
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=domain_of(mail.from_address))
@@ -83,6 +103,14 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
         message.add_alternative(mail.html, subtype="html")
     else:
         message.set_content(mail.text)
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=_single_line(attachment.filename, "filename"),
+        )
     return message
 
 
@@ -106,6 +134,12 @@ class Sender:
 
     def can_send_from(self, sender: str) -> bool:
         return bool(self.resend_token_for(sender) or self.relay_for(sender))
+
+    def has_any_relay(self) -> bool:
+        """Some relay is configured, for some domain: tempmail's stand-in for the reference's
+        Cloudflare send binding."""
+        cfg = self.settings
+        return bool(cfg.RESEND_TOKEN or cfg.RESEND_TOKENS or cfg.SMTP_CONFIG)
 
     def relay_for(self, sender: str) -> SmtpRelay | None:
         """The relay of the sender's domain, or of its nearest parent domain that has one."""
@@ -133,23 +167,35 @@ class Sender:
             return
         relay = self.relay_for(sender)
         if relay is None:
-            raise SendFailed(f"Please enable resend or smtp for this domain ({domain_of(sender)})")
+            raise SendFailed(f"{NO_BACKEND} ({domain_of(sender)})")
         await self._send_with_smtp(message, relay)
 
     async def _send_with_resend(self, message: EmailMessage, token: str) -> None:
         """Resend's HTTP API (POST /emails) with the bodies and threading headers of `message`."""
-        payload: dict[str, object] = {
-            "from": str(message["From"]),
-            "to": [address.addr_spec for address in message["To"].addresses],
-            "subject": str(message["Subject"]),
-        }
+        payload: dict[str, object] = {"from": str(message["From"]), "subject": str(message["Subject"])}
+        for name in ("To", "Cc", "Bcc", "Reply-To"):
+            if message[name]:
+                payload[name.lower().replace("-", "_")] = [a.addr_spec for a in message[name].addresses]
         for subtype in ("plain", "html"):
             part = message.get_body((subtype,))
             if part is not None and part.get_content_type() == f"text/{subtype}":
                 payload["text" if subtype == "plain" else "html"] = part.get_content()
-        threading = {name: str(message[name]) for name in ("In-Reply-To", "References") if message[name]}
-        if threading:
-            payload["headers"] = threading
+        extra = {
+            name: str(value)
+            for name, value in message.items()
+            if name.lower() not in RESEND_FIELDS and not name.lower().startswith("content-")
+        }
+        if extra:
+            payload["headers"] = extra
+        files = [
+            {
+                "filename": part.get_filename() or "attachment",
+                "content": base64.b64encode(bytes(part.get_payload(decode=True))).decode(),
+            }
+            for part in message.iter_attachments()
+        ]
+        if files:
+            payload["attachments"] = files
         url = self.settings.RESEND_API_URL.rstrip("/") + "/emails"
         try:
             response = await self.http.post(

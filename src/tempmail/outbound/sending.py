@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from tempmail.accounts.domains import receives_mail_for
-from tempmail.accounts.settings import AccountSettings, AccountSettingsService
+from tempmail.accounts.settings import AccountSettings, AccountSettingsService, SendMailLimitConfig
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, raw_bytes
 from tempmail.db.paging import Page
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
-from tempmail.db.tables import utcnow
-from tempmail.errors import ApiError, InvalidMail, SendFailed
+from tempmail.errors import ZH, ApiError, InvalidMail, SendFailed
 from tempmail.inbound.pipeline import header_of
-from tempmail.outbound.relays import OutgoingMail, Sender, build_message, domain_of, mailbox
+from tempmail.outbound.relays import NO_BACKEND, OutgoingMail, Sender, build_message, domain_of, mailbox
+from tempmail.outbound.send_quota import QuotaReached, SendQuota
 
 NO_LIMIT_BALANCE = 99999
 MAX_SUBJECT = 998
@@ -35,6 +34,12 @@ MAX_CONTENT = 5 * 1024 * 1024
 
 class SendError(Exception):
     """A send refused, with the reason text of the contract (`No balance`, ...)."""
+
+    @property
+    def known(self) -> bool:
+        """The reason is one of the contract's texts (not a relay's or our own detail): the
+        admin routes show only those, and `Operation failed` for anything else."""
+        return str(self) in ZH
 
 
 class SendRequest(BaseModel):
@@ -68,6 +73,7 @@ class SendService:
         addresses: AddressStore,
         mails: MailStore,
         accounts: AccountSettingsService,
+        quota: SendQuota,
     ) -> None:
         self.settings = settings
         self.sender = sender
@@ -76,6 +82,7 @@ class SendService:
         self.addresses = addresses
         self.mails = mails
         self.accounts = accounts
+        self.quota = quota
 
     def unlimited(self, address: str, role: str | None, account: AccountSettings) -> bool:
         return (
@@ -84,38 +91,73 @@ class SendService:
         )
 
     async def balance(self, address: str, role: str | None) -> int:
-        """What `/api/settings` reports; the default balance is granted on first look."""
+        """What `/api/settings` reports; the default balance is granted on first look (here or
+        at the first send)."""
         if self.unlimited(address, role, await self.accounts.get()):
             return NO_LIMIT_BALANCE
+        return await self._charged_balance(address)
+
+    async def _charged_balance(self, address: str) -> int:
         if self.settings.DEFAULT_SEND_BALANCE > 0:
             await self.senders.grant_default(address, self.settings.DEFAULT_SEND_BALANCE)
         return await self.senders.balance(address)
 
     async def send_as_address(
-        self, address: str, address_id: int, role: str | None, request: SendRequest
+        self, address: str, address_id: int, role: str | None, request: SendRequest, client_ip: str
     ) -> None:
+        """COMPAT §6.1, its checks in the reference's order."""
         account = await self.accounts.get()
         if not receives_mail_for(self.settings, domain_of(address)):
             raise SendError("Invalid domain")
         charged = not self.unlimited(address, role, account)
-        if charged and await self.balance(address, role) <= 0:
+        if charged and await self._charged_balance(address) <= 0:
             raise SendError("No balance")
-        await self._send(Sending(address, charged, address_id), request, account)
+        await self._send(Sending(address, charged, address_id), request, account, client_ip)
 
-    async def send_as_admin(self, from_mail: str, request: SendRequest) -> None:
+    async def send_as_admin(self, from_mail: str, request: SendRequest, client_ip: str) -> None:
+        """COMPAT §6.2: the address flow for any of our addresses, without a balance."""
         address = from_mail.strip().lower()
         if not receives_mail_for(self.settings, domain_of(address)) or "@" not in address:
             raise SendError("Invalid domain")
-        await self._send(Sending(address, charged=False), request, await self.accounts.get())
+        await self._send(Sending(address, charged=False), request, await self.accounts.get(), client_ip)
+
+    async def send_structured(self, mail: OutgoingMail) -> None:
+        """`/admin/send_mail_by_binding`: a relay stands in for the reference's send binding;
+        the quota counts it, the sent box and balances do not."""
+        domain = domain_of(mail.from_address)
+        allowed = self.settings.SEND_MAIL_DOMAINS
+        if (allowed and domain not in allowed) or not self.sender.can_send_from(mail.from_address):
+            raise SendError("Please enable SEND_MAIL for this domain first")
+        try:
+            message = build_message(mail)
+        except InvalidMail as exc:
+            raise SendError(str(exc)) from None
+        limits = (await self.accounts.get()).sendMailLimitConfig
+        await self._quota_check(limits)
+        try:
+            await self.sender.send(message)
+        except SendFailed as exc:
+            raise SendError(str(exc)) from None
+        await self.quota.count_sent(limits)
 
     def can_send_from(self, address: str) -> bool:
         """A relay (SMTP_CONFIG or Resend) serves this address's domain."""
         return self.sender.can_send_from(address)
 
+    def has_binding(self) -> bool:
+        """What stands for the reference's send binding: a relay for some domain."""
+        return self.sender.has_any_relay()
+
     # --- send access and balances ---------------------------------------------------------
 
     async def request_access(self, address: str) -> None:
-        if not await self.senders.request_access(address):
+        """With a default balance the row is granted (and `Already requested` once it is spent
+        or disabled); without one, a disabled row waits for the admin."""
+        if self.settings.DEFAULT_SEND_BALANCE > 0:
+            granted = await self._charged_balance(address) > 0
+        else:
+            granted = await self.senders.request_access(address)
+        if not granted:
             raise ApiError(400, "Already requested")
 
     async def senders_page(self, limit: int, offset: int, address: str) -> Page[Any]:
@@ -127,8 +169,9 @@ class SendService:
         if row_id is None or not await self.senders.update(row_id, balance, enabled):
             raise ApiError(400, "Invalid address_id")
 
-    async def delete_sender(self, row_id: int) -> bool:
-        return await self.senders.delete(row_id)
+    async def delete_sender(self, row_id: int) -> None:
+        """Nothing to delete is no error (the reference answers success either way)."""
+        await self.senders.delete(row_id)
 
     # --- the sent box -----------------------------------------------------------------------
 
@@ -136,13 +179,16 @@ class SendService:
         """An address's sent items, or (for the admin) all whose address contains `owner`."""
         return await self.sendbox.page(limit, offset, owner.strip().lower())
 
-    async def delete_sent(self, item_id: int, owner: str | None = None) -> bool:
-        return await self.sendbox.delete(item_id, owner=owner)
+    async def delete_sent(self, item_id: int, owner: str | None = None) -> None:
+        """Only the owner's own item goes; an unknown id is no error, as in the reference."""
+        await self.sendbox.delete(item_id, owner=owner)
 
     async def clear_sent(self, address: str) -> None:
         await self.sendbox.clear(address)
 
-    async def _send(self, sending: Sending, request: SendRequest, account: AccountSettings) -> None:
+    async def _send(
+        self, sending: Sending, request: SendRequest, account: AccountSettings, client_ip: str
+    ) -> None:
         to_mail = request.to_mail.strip()
         try:
             mailbox(to_mail, "", "recipient address")
@@ -155,9 +201,9 @@ class SendService:
         if not request.content.strip():
             raise SendError("Content is empty")
         message = build_message_for(sending.address, to_mail, request, await self._thread(sending, request))
-        await self._check_quota(account)
+        await self._quota_check(account.sendMailLimitConfig)
         if not self.sender.can_send_from(sending.address):
-            raise SendError(f"Please enable resend or smtp for this domain ({domain_of(sending.address)})")
+            raise SendError(f"{NO_BACKEND} ({domain_of(sending.address)})")
         if sending.charged and not await self.senders.reserve(sending.address):
             raise SendError("No balance")
         try:
@@ -166,20 +212,16 @@ class SendService:
             if sending.charged:
                 await self.senders.refund(sending.address)
             raise SendError(str(exc)) from None
-        record = {
-            "version": "v2",
-            "from_name": request.from_name,
-            "from_mail": sending.address,
-            "to_mail": to_mail,
-            "to_name": request.to_name,
-            "subject": request.subject,
-            "content": request.content,
-            "is_html": request.is_html,
-            "message_id": str(message["Message-ID"]),
-        }
-        await self.sendbox.add(sending.address, json.dumps(record, ensure_ascii=False))
+        await self.quota.count_sent(account.sendMailLimitConfig)
         if sending.address_id is not None:
             await self.addresses.touch(sending.address_id)
+        await self.sendbox.add(sending.address, sent_record(request, to_mail, client_ip))
+
+    async def _quota_check(self, limits: SendMailLimitConfig | None) -> None:
+        try:
+            await self.quota.check(limits)
+        except QuotaReached as exc:
+            raise SendError(str(exc)) from None
 
     async def _thread(self, sending: Sending, request: SendRequest) -> tuple[str, list[str]]:
         """In-Reply-To and References of a reply to a mail of the sender's own inbox."""
@@ -194,16 +236,20 @@ class SendService:
             return "", []
         return parent, [*header_of(raw, "References").split(), parent]
 
-    async def _check_quota(self, account: AccountSettings) -> None:
-        limits = account.sendMailLimitConfig
-        now = utcnow()
-        windows = [
-            (limits.dailyLimit, datetime(now.year, now.month, now.day), "Daily send limit reached"),
-            (limits.monthlyLimit, datetime(now.year, now.month, 1), "Monthly send limit reached"),
-        ]
-        for limit, since, reason in windows:
-            if limit and await self.sendbox.count_since(since) >= limit:
-                raise SendError(reason)
+
+def sent_record(request: SendRequest, to_mail: str, client_ip: str) -> str:
+    """The sendbox row's `raw`, as the reference writes it (the web UI's sent box reads it)."""
+    record = {
+        "version": "v2",
+        "from_name": request.from_name,
+        "to_mail": to_mail,
+        "to_name": request.to_name,
+        "subject": request.subject,
+        "content": request.content,
+        "is_html": request.is_html,
+        "geoData": {"ip": client_ip or "unknown"},
+    }
+    return json.dumps(record, ensure_ascii=False)
 
 
 def build_message_for(
