@@ -20,9 +20,9 @@ CHINESE = "zh"
 
 
 def language(x_lang: str | None, default_lang: str | None) -> str:
-    """The language of an answer, as the reference chooses it: the `x-lang` header when sent,
-    else DEFAULT_LANG; only exactly `zh` is Chinese (`zh-CN` is English, as there)."""
-    chosen = x_lang if x_lang is not None else default_lang
+    """The language of an answer, as the reference chooses it: the `x-lang` header when sent
+    (and not empty), else DEFAULT_LANG; only exactly `zh` is Chinese (`zh-CN` is English)."""
+    chosen = x_lang or default_lang
     return CHINESE if chosen == CHINESE else "en"
 
 
