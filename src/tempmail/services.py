@@ -31,6 +31,7 @@ from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.users import UserStore
+from tempmail.events.extraction import ExtractionService
 from tempmail.events.webhooks import WebhookService
 from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.mail_stored import MailStored
@@ -67,6 +68,7 @@ class Services:
     sending: SendService
     auto_reply: AutoReplyService
     webhooks: WebhookService
+    extraction: ExtractionService
     cleanup: CleanupService
     database: DatabaseService
     admin_config: AdminConfigService
@@ -101,12 +103,15 @@ class Services:
         http = httpx.AsyncClient(follow_redirects=False)
         sender = Sender(settings, http)
         account_settings = AccountSettingsService(settings, kv)
-        auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), kv, sender)
+        auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), sender)
         webhooks = WebhookService(settings, kv, http)
+        extraction = ExtractionService(kv, mails)
         meter = IngestMeter()
         mail_stored = MailStored(meter)
-        # In this order: forward, webhooks (retrying in tasks of their own), auto-reply.
+        # In this order: forward, extraction (before the webhooks, which send what it found),
+        # webhooks (retrying in tasks of their own), auto-reply.
         mail_stored.subscribe("forwarding", Forwarder(settings, sender, account_settings).on_mail_stored)
+        mail_stored.subscribe_group("extraction", extraction.on_mails_stored)
         mail_stored.subscribe("webhooks", webhooks.on_mail_stored, detached=True)
         mail_stored.subscribe("auto-reply", auto_reply.on_mail_stored)
         pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter)
@@ -138,6 +143,7 @@ class Services:
             ),
             auto_reply=auto_reply,
             webhooks=webhooks,
+            extraction=extraction,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             database=DatabaseService(settings, db),
             admin_config=AdminConfigService(kv),

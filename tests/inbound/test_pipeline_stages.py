@@ -45,7 +45,7 @@ def test_test_route_runs_the_same_blacklist(blacklisting: Server) -> None:
     body = {"from": "x@spammer.example", "to": created["address"], "raw": "Subject: x\r\n\r\ny"}
     answer = blacklisting.admin("POST", "/admin/test/receive_mail", json=body).json()
     assert answer["success"] is False
-    assert answer["rejected"] == "Sender is blocked"
+    assert answer["rejected"] == "Reject from address"
     assert blacklisting.mails(created["jwt"])["count"] == 0
 
 

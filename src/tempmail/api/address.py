@@ -101,7 +101,8 @@ async def mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dic
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
-    return {"success": await services.mailbox.delete(mail_id, owner=claim.address)}
+    await services.mailbox.delete(mail_id, owner=claim.address)
+    return {"success": True}
 
 
 @router.get("/parsed_mails")

@@ -45,6 +45,6 @@ async def save_webhook_settings(
 
 @router.post("/webhook/test")
 async def test_webhook(body: WebhookSettings, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
-    mail = await services.mailbox.sample(claim.address)
+    mail = await services.mailbox.random_mail(claim.address)
     await services.webhooks.test_address(claim.address, body, mail)
     return {"success": True}

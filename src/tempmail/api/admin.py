@@ -101,7 +101,8 @@ async def mail(mail_id: IdPath, services: ServicesDep) -> dict[str, Any] | None:
 
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, services: ServicesDep) -> dict[str, Any]:
-    return {"success": await services.mailbox.delete(mail_id)}
+    await services.mailbox.delete(mail_id)
+    return {"success": True}
 
 
 @router.get("/statistics")

@@ -11,7 +11,17 @@ from tempmail.events.webhooks import AllowList, WebhookSettings
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
 
-router = APIRouter(prefix="/admin", tags=["admin webhooks"], dependencies=[Depends(require_admin)])
+
+def require_webhooks(services: ServicesDep) -> None:
+    """After the admin check: the whole group answers 403 unless ENABLE_WEBHOOK."""
+    services.webhooks.require_enabled()
+
+
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin webhooks"],
+    dependencies=[Depends(require_admin), Depends(require_webhooks)],
+)
 
 
 @router.get("/webhook/settings")
@@ -38,5 +48,5 @@ async def save_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dic
 
 @router.post("/mail_webhook/test")
 async def test_mail_webhook(body: WebhookSettings, services: ServicesDep) -> dict[str, Any]:
-    await services.webhooks.test(body, await services.mailbox.sample(None))
+    await services.webhooks.test_mail_webhook(body, await services.mailbox.random_mail(None))
     return {"success": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -10,7 +11,7 @@ from pydantic import BaseModel, Field
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
-from tempmail.inbound.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed
+from tempmail.inbound.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed, header_of
 
 MAX_SEED_RAW = 1_000_000
 
@@ -35,9 +36,19 @@ class SeedMailBody(BaseModel):
 
 
 class ReceiveMailBody(BaseModel):
-    from_: str = Field(default="", alias="from")
+    from_: str | None = Field(default=None, alias="from")
     to: str | None = None
     raw: str | None = None
+    # Taken as the extraction's answer (JSON text or an object), as the reference's AI hook.
+    ai_extract_result: Any = None
+
+
+def with_message_id(raw: str) -> str:
+    """`raw`, given a synthetic `Message-ID: <e2e-<ms>@test>` when it has none, so that
+    auto-reply and metadata (which need one) work on hand-written test mails."""
+    if header_of(raw.encode("utf-8"), "Message-ID"):
+        return raw
+    return f"Message-ID: <e2e-{int(time.time() * 1000)}@test>\r\n{raw}"
 
 
 @router.post("/seed_mail")
@@ -57,14 +68,21 @@ async def seed_mail(body: SeedMailBody, services: ServicesDep) -> dict[str, Any]
 
 @router.post("/receive_mail")
 async def receive_mail(body: ReceiveMailBody, services: ServicesDep) -> dict[str, Any]:
-    """Run the very pipeline SMTP runs, on a message given as JSON."""
-    if not body.to or not body.raw:
-        raise ApiError(400, "to and raw are required")
-    mail = InboundMail(body.from_, [body.to], body.raw.encode("utf-8"))
+    """Run the very pipeline SMTP runs, on a message given as JSON, and everything that follows
+    a stored mail before answering."""
+    if not body.from_ or not body.to or not body.raw:
+        raise ApiError(400, "from, to and raw are required")
+    raw = with_message_id(body.raw).encode("utf-8")
+    mail = InboundMail(body.from_, [body.to], raw, ai_answer=body.ai_extract_result)
     try:
         result = await services.pipeline.receive(mail, wait_after_store=True)
     except StoreFailed:
-        raise ApiError(503, "Temporary storage failure, please retry later") from None
+        return {
+            "success": False,
+            "replyCalled": False,
+            "forwardedTo": [],
+            "rejected": f"Failed save message to {body.to}",
+        }
     answer: dict[str, Any] = {
         "success": bool(result.stored_ids),
         "replyCalled": result.reply_called,

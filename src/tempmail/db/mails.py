@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -82,6 +82,11 @@ _ROW = select(
 
 # Ids come back in the order of the rows given, so each delivery gets its own.
 _INSERT = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
+_SET_METADATA = (
+    update(raw_mails)
+    .where(raw_mails.c.id == bindparam("mail_id"))
+    .values({raw_mails.c["metadata"]: bindparam("value")})
+)
 
 
 # Deliveries sharing one commit at most; bounds the latency a large burst adds to each.
@@ -183,9 +188,25 @@ class MailStore:
             "metadata": mail.metadata,
         }
 
+    async def set_metadata(self, values: Sequence[tuple[int, str]]) -> None:
+        """Write the `metadata` text of several mails (id, text) in one transaction: one
+        commit for a whole group of mails, however many there are."""
+        if not values:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(_SET_METADATA, [{"mail_id": key, "value": text} for key, text in values])
+
     async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
         """The row (with raw bytes reachable through `raw_bytes`), or None; `owner` scopes it."""
         query = _ROW.where(raw_mails.c.id == mail_id)
+        if owner is not None:
+            query = query.where(raw_mails.c.address == owner)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).first()
+
+    async def random(self, owner: str | None = None) -> Any | None:
+        """One stored mail picked at random (of `owner`), or None (webhook tests)."""
+        query = _ROW.order_by(func.random()).limit(1)
         if owner is not None:
             query = query.where(raw_mails.c.address == owner)
         async with self.engine.connect() as conn:
@@ -209,6 +230,7 @@ class MailStore:
         return await fetch_page(self.engine, query, limit, offset)
 
     async def delete(self, mail_id: int, owner: str | None = None) -> bool:
+        """Whether a row was deleted (the routes answer success either way, as the reference)."""
         query = delete(raw_mails).where(raw_mails.c.id == mail_id)
         if owner is not None:
             query = query.where(raw_mails.c.address == owner)

@@ -1,8 +1,11 @@
-"""Webhooks (API.md §8): tell another service about each stored mail.
+"""Webhooks (API.md §8, COMPAT §10): tell another service about each stored mail.
 
 Settings live in the settings table (per address, the admin's allow list, and one webhook for
-every mail). Delivery runs after the commit, in the background, with a timeout and retries with
-back-off: a slow or dead receiver never slows or loses a mail.
+every mail) and are stored as given, as the reference does; a setting that cannot be delivered
+fails at delivery (logged) or in the test route (400). Delivery runs after the commit, in the
+background, with a timeout and retries with back-off: a slow or dead receiver never slows or
+loses a mail. The extraction result (`aiExtract*`) is the one the extraction subscriber, which
+runs before, stored in the mail's metadata.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import json
 import logging
 import re
+from email.utils import parseaddr
 
 import httpx
 from pydantic import BaseModel, Field
@@ -18,9 +22,7 @@ from pydantic import BaseModel, Field
 from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
-from tempmail.inbound.codes import extract_from
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
-from tempmail.inbound.parse import parse_mail
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,9 @@ TIMEOUT_SECONDS = 10.0
 RETRY_DELAYS = (1.0, 4.0, 15.0)
 DELIVERY_CONCURRENCY = 4
 NOT_ENABLED = "Webhook is not enabled, please contact the administrator"
+NOT_ALLOWED = "Webhook settings is not allowed for this user"
+SEND_ERROR = "send webhook error: {reason}"
+DEFAULT_HEADERS = json.dumps({"Content-Type": "application/json"}, indent=2)
 DEFAULT_BODY = json.dumps(
     {
         "id": "${id}",
@@ -43,17 +48,32 @@ DEFAULT_BODY = json.dumps(
         "parsedHtml": "${parsedHtml}",
         "aiExtractType": "${aiExtractType}",
         "aiExtractResult": "${aiExtractResult}",
+        "aiExtractResultText": "${aiExtractResultText}",
     },
     indent=2,
 )
+# The values a test delivery sends when there is no stored mail to take them from.
+TEST_VALUES = {
+    "id": "0",
+    "url": "",
+    "from": "test@test.com",
+    "subject": "test subject",
+    "raw": "test raw email",
+    "parsedText": "test parsed text",
+    "parsedHtml": "test parsed html",
+    "aiExtractType": "",
+    "aiExtractResult": "",
+    "aiExtractResultText": "",
+}
+ADMIN_TEST_TO = "admin@test.com"
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 
 class WebhookSettings(BaseModel):
     enabled: bool = False
-    url: str = Field(default="", max_length=2048)
+    url: str = ""
     method: str = "POST"
-    headers: str = Field(default="{}", description="a JSON object, as text")
+    headers: str = DEFAULT_HEADERS
     body: str = DEFAULT_BODY
 
 
@@ -63,25 +83,31 @@ class AllowList(BaseModel):
 
 
 class WebhookFailed(Exception):
-    """A delivery did not get a 2xx answer."""
+    """A delivery did not get a 2xx answer (the message is `<status> <statusText>`)."""
 
 
-def mail_variables(mail: StoredMail, frontend_url: str) -> dict[str, str]:
+def sender_of(header: str, fallback: str) -> str:
+    """The parsed From as `"<name> <<address>>"` (trimmed), else the envelope sender."""
+    name, address = parseaddr(header)
+    return f"{name} <{address}>".strip() if address else fallback
+
+
+async def mail_variables(mail: StoredMail, frontend_url: str) -> dict[str, str]:
     """The template variables of one mail."""
-    parsed = parse_mail(mail.raw)
-    found = extract_from(parsed)
+    parsed = await mail.parsed()
+    found = mail.extracted or {}
     return {
         "id": str(mail.id),
         "url": f"{frontend_url}?mail_id={mail.id}" if frontend_url else "",
-        "from": parsed.sender or mail.mail_from,
+        "from": sender_of(parsed.sender, mail.mail_from),
         "to": mail.address,
         "subject": parsed.subject,
         "raw": mail.raw.decode("utf-8", errors="replace"),
         "parsedText": parsed.text,
         "parsedHtml": parsed.html,
-        "aiExtractType": found.type,
-        "aiExtractResult": found.result,
-        "aiExtractResultText": found.result_text,
+        "aiExtractType": found.get("type", ""),
+        "aiExtractResult": found.get("result", ""),
+        "aiExtractResultText": found.get("result_text", ""),
     }
 
 
@@ -97,22 +123,14 @@ def render(template: str, variables: dict[str, str]) -> str:
 
 
 def _headers(setting: WebhookSettings) -> dict[str, str]:
+    """`headers` is JSON text of an object; anything else cannot be delivered."""
     try:
         decoded = json.loads(setting.headers or "{}")
     except json.JSONDecodeError as exc:
-        raise ApiError(400, "Invalid input: {detail}", detail=f"headers: not JSON ({exc.msg})") from None
+        raise WebhookFailed(f"headers are not JSON ({exc.msg})") from None
     if not isinstance(decoded, dict):
-        raise ApiError(400, "Invalid input: {detail}", detail="headers: a JSON object is required")
+        raise WebhookFailed("headers are not a JSON object")
     return {str(key): str(value) for key, value in decoded.items()}
-
-
-def validate(setting: WebhookSettings) -> None:
-    """A setting that could never be delivered is refused when it is saved."""
-    if setting.enabled and not setting.url.startswith(("http://", "https://")):
-        raise ApiError(400, "Invalid input: {detail}", detail="url: an http(s) URL is required")
-    if setting.method.upper() not in ("POST", "PUT", "PATCH", "GET"):
-        raise ApiError(400, "Invalid input: {detail}", detail="method: POST, PUT, PATCH or GET")
-    _headers(setting)
 
 
 class WebhookService:
@@ -123,7 +141,9 @@ class WebhookService:
         # Deliveries in flight at once: each attempt holds one, the waits between retries don't.
         self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
-    def _require_enabled(self) -> None:
+    def require_enabled(self) -> None:
+        """Every webhook route (`/api/webhook*`, `/admin/webhook*`, `/admin/mail_webhook*`)
+        answers 403 unless ENABLE_WEBHOOK."""
         if not self.settings.ENABLE_WEBHOOK:
             raise ApiError(403, NOT_ENABLED)
 
@@ -134,10 +154,10 @@ class WebhookService:
         await self.kv.set(ALLOW_LIST_KEY, allow.model_dump())
 
     async def _require_allowed(self, address: str) -> None:
-        self._require_enabled()
+        self.require_enabled()
         allow = await self.allow_list()
         if allow.enableAllowList and address not in allow.allowList:
-            raise ApiError(403, "Webhook is not allowed for this address")
+            raise ApiError(403, NOT_ALLOWED)
 
     async def address_setting(self, address: str) -> WebhookSettings:
         await self._require_allowed(address)
@@ -145,46 +165,51 @@ class WebhookService:
 
     async def save_address_setting(self, address: str, setting: WebhookSettings) -> None:
         await self._require_allowed(address)
-        validate(setting)
         await self.kv.set(ADDRESS_WEBHOOK_PREFIX + address, setting.model_dump())
 
     async def mail_setting(self) -> WebhookSettings:
         return WebhookSettings.model_validate(await self.kv.get_cached(MAIL_WEBHOOK_KEY, {}) or {})
 
     async def save_mail_setting(self, setting: WebhookSettings) -> None:
-        validate(setting)
         await self.kv.set(MAIL_WEBHOOK_KEY, setting.model_dump())
 
-    async def test(self, setting: WebhookSettings, mail: StoredMail) -> None:
-        """One delivery, now, no retries; a failure is the caller's 400."""
-        validate(setting)
+    async def _test(self, setting: WebhookSettings, mail: StoredMail | None, to: str) -> None:
+        """One delivery, now, no retries, of a stored mail (or the placeholder values) to `to`;
+        a failure is the caller's 400."""
+        if mail is None:
+            variables = {**TEST_VALUES, "to": to}
+        else:
+            variables = {**await mail_variables(mail, self.settings.FRONTEND_URL), "to": to}
         try:
-            await self._deliver(setting, await self._variables(mail))
+            await self._deliver(setting, variables)
         except WebhookFailed as exc:
-            raise ApiError(400, "Webhook test failed: {reason}", reason=str(exc)) from None
+            raise ApiError(400, SEND_ERROR, reason=str(exc)) from None
 
-    async def test_address(self, address: str, setting: WebhookSettings, mail: StoredMail) -> None:
+    async def test_address(self, address: str, setting: WebhookSettings, mail: StoredMail | None) -> None:
+        """`POST /api/webhook/test`: a random mail of the address, sent to the address."""
         await self._require_allowed(address)
-        await self.test(setting, mail)
+        await self._test(setting, mail, address)
 
-    async def _variables(self, mail: StoredMail) -> dict[str, str]:
-        return await asyncio.to_thread(mail_variables, mail, self.settings.FRONTEND_URL)
+    async def test_mail_webhook(self, setting: WebhookSettings, mail: StoredMail | None) -> None:
+        """`POST /admin/mail_webhook/test`: a random mail of any address, `to` the admin's."""
+        await self._test(setting, mail, ADMIN_TEST_TO)
 
     async def _deliver(self, setting: WebhookSettings, variables: dict[str, str]) -> None:
         method = setting.method.upper()
-        body = render(setting.body or DEFAULT_BODY, variables)
+        body = render(setting.body, variables)
         try:
             response = await self.http.request(
                 method,
                 setting.url,
                 content=None if method == "GET" else body.encode("utf-8"),
-                headers={"content-type": "application/json", **_headers(setting)},
+                headers=_headers(setting),
                 timeout=TIMEOUT_SECONDS,
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ValueError) as exc:
+            # ValueError: a URL or method httpx cannot use, as stored (settings are not validated).
             raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
-            raise WebhookFailed(f"{response.status_code} {response.text[:200]}")
+            raise WebhookFailed(f"{response.status_code} {response.reason_phrase}")
 
     async def deliver_with_retries(
         self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str]
@@ -196,29 +221,27 @@ class WebhookService:
                 async with self._slots:
                     await self._deliver(setting, variables)
                 return True
-            except (WebhookFailed, ApiError) as exc:
+            except WebhookFailed as exc:
                 log.warning(
                     "webhook %s for mail %s failed (attempt %d): %s", setting.url, mail.id, attempt + 1, exc
                 )
         return False
 
     async def fire(self, mail: StoredMail) -> None:
-        """Every enabled webhook that concerns this mail: its address's, and the admin's."""
+        """Every enabled webhook that concerns this mail: the admin's, and its address's."""
         if not self.settings.ENABLE_WEBHOOK:
             return
-        settings: list[WebhookSettings] = []
+        settings = [await self.mail_setting()]
         allow = await self.allow_list()
         if not allow.enableAllowList or mail.address in allow.allowList:
             stored = await self.kv.get_cached(ADDRESS_WEBHOOK_PREFIX + mail.address)
-            if stored:
+            if isinstance(stored, dict):
                 settings.append(WebhookSettings.model_validate(stored))
-        settings.append(await self.mail_setting())
         enabled = [setting for setting in settings if setting.enabled and setting.url]
         if not enabled:
             return
-        # Parsing the mail and finding its code is most of a delivery's cost: once per mail,
-        # for all its webhooks and every retry.
-        variables = await self._variables(mail)
+        # Once per mail, for all its webhooks and every retry.
+        variables = await mail_variables(mail, self.settings.FRONTEND_URL)
         await asyncio.gather(*(self.deliver_with_retries(setting, mail, variables) for setting in enabled))
 
     async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:

@@ -1,9 +1,12 @@
 """The "mail stored" event (API.md §5): what the pipeline publishes once a mail is committed.
 
-Subscribers — forwarding, webhooks, auto-reply, and later push and Telegram — are registered at
-start-up by `tempmail.services`, in the order they run; the pipeline knows none of them. All of
-it runs after SMTP has answered 250, in background tasks that are tracked so shutdown can let
-them finish; a failing subscriber is logged and never affects the stored mail or the others.
+Subscribers — forwarding, extraction, webhooks, auto-reply, and later push and Telegram — are
+registered at start-up by `tempmail.services`, in the order they run; the pipeline knows none of
+them. All of it runs after SMTP has answered 250, in background tasks that are tracked so
+shutdown can let them finish; a failing subscriber is logged and never affects the stored mail or
+the others. Subscribers run one after the other over a whole group of mails (what was queued
+while the workers waited), so one that writes to the database (the extraction's metadata) can
+do it once per group.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tempmail.inbound.ingest_meter import IngestMeter
+from tempmail.inbound.parse import ParsedMail, parse_mail
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +28,30 @@ BACKLOG_BYTES = 64 * 1024 * 1024
 YIELD_SECONDS = 0.05
 # Ingest counts as saturated while mail was being received more than this share of the time.
 BUSY_SHARE = 0.5
+# Deliveries a worker takes off the queue at once, to run the subscribers over as one group.
+MAX_GROUP = 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredMail:
-    """One committed copy, as the subscribers see it."""
+    """One committed copy, as the subscribers see it, with what earlier subscribers found out
+    about it for the later ones (the extraction's result, read by webhooks)."""
 
     id: int
     address: str
     mail_from: str
     raw: bytes
+    # The test route's `ai_extract_result`: the answer the extraction must take as its own.
+    ai_answer: Any = None
+    # {type, result, result_text} once the extraction found something, else None.
+    extracted: dict[str, str] | None = None
+    _parsed: ParsedMail | None = field(default=None, repr=False)
+
+    async def parsed(self) -> ParsedMail:
+        """The mail parsed once (off the event loop) for every subscriber that reads it."""
+        if self._parsed is None:
+            self._parsed = await asyncio.to_thread(parse_mail, self.raw)
+        return self._parsed
 
 
 @dataclass(slots=True)
@@ -44,13 +63,15 @@ class MailStoredReport:
 
 
 Subscriber = Callable[[StoredMail, MailStoredReport], Awaitable[None]]
+GroupSubscriber = Callable[[list[StoredMail], MailStoredReport], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Subscription:
     name: str
-    handler: Subscriber
-    detached: bool
+    handler: Subscriber | None
+    detached: bool = False
+    group_handler: GroupSubscriber | None = None
 
 
 class MailStored:
@@ -75,6 +96,10 @@ class MailStored:
         neither the subscribers after it nor the queue; shutdown still waits for it."""
         self._subscriptions.append(_Subscription(name, handler, detached))
 
+    def subscribe_group(self, name: str, handler: GroupSubscriber) -> None:
+        """Run `handler` once per group of stored mails, in the same order as `subscribe`."""
+        self._subscriptions.append(_Subscription(name, None, group_handler=handler))
+
     def publish(self, mails: list[StoredMail]) -> None:
         """Queue the mails for the subscribers: it never delays the SMTP answer."""
         if self._queue is None:
@@ -86,13 +111,16 @@ class MailStored:
 
     async def _work(self, queue: asyncio.Queue[list[StoredMail]]) -> None:
         while True:
-            mails = await queue.get()
+            deliveries = [await queue.get()]
             try:
                 await self._give_way()
-                await self.run(mails)
+                while len(deliveries) < MAX_GROUP and not queue.empty():
+                    deliveries.append(queue.get_nowait())
+                await self.run([mail for mails in deliveries for mail in mails])
             finally:
-                self.backlog_bytes -= sum(len(mail.raw) for mail in mails)
-                queue.task_done()
+                for mails in deliveries:
+                    self.backlog_bytes -= sum(len(mail.raw) for mail in mails)
+                    queue.task_done()
 
     async def _give_way(self) -> None:
         """Wait while ingest is saturated: mail was being received more than BUSY_SHARE of the
@@ -109,8 +137,11 @@ class MailStored:
     async def run(self, mails: list[StoredMail]) -> MailStoredReport:
         """Run every subscriber now, in order, and report (detached ones are only started)."""
         report = MailStoredReport()
-        for mail in mails:
-            for subscription in self._subscriptions:
+        for subscription in self._subscriptions:
+            if subscription.group_handler is not None:
+                await self._guarded_group(subscription.name, subscription.group_handler, mails, report)
+                continue
+            for mail in mails:
                 if subscription.detached:
                     task = asyncio.get_running_loop().create_task(self._guarded(subscription, mail, report))
                     self._detached.add(task)
@@ -121,10 +152,20 @@ class MailStored:
 
     @staticmethod
     async def _guarded(subscription: _Subscription, mail: StoredMail, report: MailStoredReport) -> None:
+        assert subscription.handler is not None
         try:
             await subscription.handler(mail, report)
         except Exception:
             log.exception("%s of mail %s failed", subscription.name, mail.id)
+
+    @staticmethod
+    async def _guarded_group(
+        name: str, handler: GroupSubscriber, mails: list[StoredMail], report: MailStoredReport
+    ) -> None:
+        try:
+            await handler(mails, report)
+        except Exception:
+            log.exception("%s of mails %s failed", name, [mail.id for mail in mails])
 
     async def drain(self, grace_seconds: float) -> None:
         """At shutdown (ingest has stopped): finish what is queued within `grace_seconds`,

@@ -14,6 +14,7 @@ from tempmail.db.mails import MailStore, NewMail, raw_bytes
 from tempmail.db.paging import Page
 from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.inbound.mail_stored import StoredMail
+from tempmail.inbound.metadata import stored_result
 
 
 class Mailbox:
@@ -29,8 +30,9 @@ class Mailbox:
             raise ApiError(403, DELETE_DISABLED)
 
     async def inbox(self, address_id: int, address: str, limit: int, offset: int) -> Page[Any]:
-        """A page of an address's mail; reading the first page counts as the address's activity
-        (the inactive-address cleanup goes by it)."""
+        """A page of an address's mail (`/api/mails`, `/api/parsed_mails`); reading the first
+        page counts as the address's activity, at most once a day (the inactive-address cleanup
+        goes by it)."""
         if offset == 0:
             await self.addresses.touch(address_id)
         return await self.mails.page(limit, offset, owner=address)
@@ -46,8 +48,10 @@ class Mailbox:
     async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
         return await self.mails.get(mail_id, owner=owner)
 
-    async def delete(self, mail_id: int, owner: str | None = None) -> bool:
-        return await self.mails.delete(mail_id, owner=owner)
+    async def delete(self, mail_id: int, owner: str | None = None) -> None:
+        """Deleting a mail that is not there (or not the owner's) is no error, as in the
+        reference: the answer is the same either way."""
+        await self.mails.delete(mail_id, owner=owner)
 
     async def clear(self, address: str) -> None:
         await self.mails.clear(address)
@@ -56,12 +60,11 @@ class Mailbox:
         """Store a mail as given, past every stage (fixtures of the end-to-end test mode)."""
         await self.mails.insert([NewMail(address=address, source=source, raw=raw, message_id=message_id)])
 
-    async def sample(self, address: str | None) -> StoredMail:
-        """The newest stored mail (of `address`), for webhook tests; a made-up one if none."""
-        page = await self.mails.page(1, 0, owner=address)
-        if page.results:
-            row = page.results[0]
-            return StoredMail(int(row.id), str(row.address), str(row.source or ""), raw_bytes(row))
-        to = address or f"test@{self.settings.DOMAINS[0] if self.settings.DOMAINS else 'localhost'}"
-        raw = f"From: sender@example.com\r\nTo: {to}\r\nSubject: Webhook test\r\n\r\nThis is a test mail.\r\n"
-        return StoredMail(0, to, "sender@example.com", raw.encode())
+    async def random_mail(self, address: str | None) -> StoredMail | None:
+        """A stored mail picked at random (of `address`), for webhook tests; None if none."""
+        row = await self.mails.random(owner=address)
+        if row is None:
+            return None
+        mail = StoredMail(int(row.id), str(row.address), str(row.source or ""), raw_bytes(row))
+        mail.extracted = stored_result(row.metadata)
+        return mail

@@ -19,6 +19,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +37,12 @@ from tempmail.inbound.parse import header_block
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_ID = 255
+# The reasons a recipient is refused, as the reference names them (`rejected` of the test
+# route; SMTP answers 550 with them).
+BLOCKED_SENDER = "Reject from address"
+JUNK = "Junk mail"
+UNKNOWN_ADDRESS = "Unknown address"
+RELAYING_DENIED = "Relaying denied"
 _FOLDING = re.compile(r"\r?\n[ \t]+")
 
 
@@ -48,6 +55,8 @@ class InboundMail:
     raw: bytes
     peer_ip: str | None = None
     helo: str = ""
+    # The test route's `ai_extract_result`, handed to the extraction (see StoredMail.ai_answer).
+    ai_answer: Any = None
     headers: HeaderBlock = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -61,14 +70,25 @@ class Delivery:
     recipient: str
     raw: bytes
     auth: AuthResults | None = None
+    # Why a stage refused it, beyond the reason's fixed text (the junk checks' results).
+    detail: str = ""
 
 
 @dataclass(slots=True)
 class ReceiveResult:
     stored_ids: list[int] = field(default_factory=list)
+    # Recipient -> the reference's reason text (the test route's `rejected`).
     rejected: dict[str, str] = field(default_factory=dict)
+    # Recipient -> what the SMTP refusal adds to the reason (which junk check failed).
+    details: dict[str, str] = field(default_factory=dict)
     forwarded_to: list[str] = field(default_factory=list)
     reply_called: bool = False
+
+    def refusal(self) -> str:
+        """The first refused recipient's reason, with its detail, for the SMTP answer."""
+        recipient, reason = next(iter(self.rejected.items()))
+        detail = self.details.get(recipient)
+        return f"{reason} ({detail})" if detail else reason
 
 
 class StoreFailed(Exception):
@@ -165,13 +185,15 @@ class Pipeline:
                 reason = await stage(mail, delivery)
                 if reason is not None:
                     result.rejected[delivery.recipient] = reason
+                    if delivery.detail:
+                        result.details[delivery.recipient] = delivery.detail
                     break
             else:
                 accepted.append(delivery)
         if accepted:
             result.stored_ids = await self._store(mail, accepted)
             stored = [
-                StoredMail(mail_id, d.recipient, mail.mail_from, d.raw)
+                StoredMail(mail_id, d.recipient, mail.mail_from, d.raw, ai_answer=mail.ai_answer)
                 for mail_id, d in zip(result.stored_ids, accepted, strict=True)
             ]
             if wait_after_store:
@@ -200,7 +222,7 @@ class Pipeline:
     async def _our_domain(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """Never an open relay. SMTP refuses at RCPT already; this guards the test route."""
         _, _, domain = delivery.recipient.rpartition("@")
-        return None if receives_mail_for(self.settings, domain) else "Relaying denied"
+        return None if receives_mail_for(self.settings, domain) else RELAYING_DENIED
 
     async def _blocked_sender(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """BLACK_LIST and the admin's `fromBlockList`: substrings of the envelope sender or
@@ -211,7 +233,7 @@ class Pipeline:
         if not needles:
             return None
         senders = f"{mail.mail_from}\n{mail.headers.get('From')}".lower()
-        return "Sender is blocked" if any(n in senders for n in needles) else None
+        return BLOCKED_SENDER if any(n in senders for n in needles) else None
 
     async def _authenticate(self, mail: InboundMail) -> AuthResults | None:
         """SPF, DKIM and DMARC once per mail (not per recipient), when junk checks are on."""
@@ -226,8 +248,8 @@ class Pipeline:
         if delivery.auth is None:
             return None
         if self.auth.is_junk(delivery.auth):
-            checks = ", ".join(f"{c}={delivery.auth.result(c)}" for c in ("spf", "dkim", "dmarc"))
-            return f"Mail is junk ({checks})"
+            delivery.detail = ", ".join(f"{c}={delivery.auth.result(c)}" for c in ("spf", "dkim", "dmarc"))
+            return JUNK
         delivery.raw = f"{delivery.auth.header}\r\n".encode() + delivery.raw
         return None
 
@@ -237,7 +259,7 @@ class Pipeline:
         if not rules.get("blockReceiveUnknowAddressEmail"):
             return None
         if await self.addresses.get_by_name(delivery.recipient) is None:
-            return "Unknown address"
+            return UNKNOWN_ADDRESS
         return None
 
     async def _remove_attachments(self, mail: InboundMail, delivery: Delivery) -> str | None:

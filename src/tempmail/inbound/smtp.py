@@ -73,7 +73,7 @@ class InboundHandler:
             log.exception("receiving a mail from %s failed", mail.mail_from)
             return "451 4.3.0 Temporary failure, please retry later"
         if not result.stored_ids and result.rejected:
-            return f"550 5.7.1 {next(iter(result.rejected.values()))}"
+            return f"550 5.7.1 {result.refusal()}"
         return "250 OK"
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from tempmail.db.mails import raw_bytes
-from tempmail.inbound.codes import extract_from
 from tempmail.inbound.parse import parse_mail
 
 
@@ -35,14 +34,11 @@ def stored_raw(row: Any) -> bytes:
 
 
 def parsed_row(row: Any) -> dict[str, Any]:
-    """The row without `raw`, plus sender, subject, text, html, the attachment list, and the
-    likely verification code or link (`ai_extract`, found locally)."""
+    """The row without `raw`, plus sender, subject, text, html and the attachment list, and
+    nothing else (the code or link found in it is in `metadata`, as in the reference)."""
     shown = mail_row(row)
     shown.pop("raw")
-    parsed = parse_mail(raw_bytes(row))
-    shown.update(parsed.api_fields())
-    found = extract_from(parsed)
-    shown["ai_extract"] = {"type": found.type, "result": found.result, "result_text": found.result_text}
+    shown.update(parse_mail(raw_bytes(row)).api_fields())
     return shown
 
 

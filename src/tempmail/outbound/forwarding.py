@@ -1,4 +1,6 @@
-"""Forwarding: a copy of every received mail to FORWARD_ADDRESS_LIST and the admin's rules."""
+"""Forwarding: a copy of every received mail to FORWARD_ADDRESS_LIST and to the domain rules: the
+admin's `emailRuleSettings.emailForwardingList`, or, while the admin has none,
+SUBDOMAIN_FORWARD_ADDRESS_LIST (the same `[{domains, forward}]` shape)."""
 
 from __future__ import annotations
 
@@ -25,15 +27,17 @@ class Forwarder:
         self.accounts = accounts
 
     async def targets(self, address: str) -> list[str]:
-        """FORWARD_ADDRESS_LIST, plus the admin's rules for the recipient's domain (a rule
-        without domains applies to every domain)."""
-        domain = address.rpartition("@")[2]
+        """FORWARD_ADDRESS_LIST, plus the rules for the recipient's domain, compared lower-cased
+        (a rule without domains applies to every domain)."""
+        domain = address.rpartition("@")[2].lower()
         targets = list(self.settings.FORWARD_ADDRESS_LIST)
-        rules = (await self.accounts.get()).emailRuleSettings.get("emailForwardingList") or []
+        rules = (await self.accounts.get()).emailRuleSettings.get("emailForwardingList") or [
+            rule.model_dump() for rule in self.settings.SUBDOMAIN_FORWARD_ADDRESS_LIST
+        ]
         for rule in rules:
             if not isinstance(rule, dict) or not rule.get("forward"):
                 continue
-            domains = [str(d).lower() for d in rule.get("domains") or []]
+            domains = [str(d).strip().lower() for d in rule.get("domains") or []]
             if not domains or domain in domains:
                 targets.append(str(rule["forward"]))
         return [t for t in dict.fromkeys(t.strip() for t in targets) if t and t.lower() != address]

@@ -17,8 +17,8 @@ from starlette.responses import HTMLResponse, Response
 
 from tempmail.errors import ApiError
 from tempmail.http.paging import PageOfRows, PagingDep
-from tempmail.inbound.views import mail_row, parsed_rows
-from tempmail.web.mailview import MailSummary, attachment_of, mail_view
+from tempmail.inbound.views import mail_row
+from tempmail.web.mailview import attachment_of, mail_summaries, mail_view
 from tempmail.web.render import SECURITY_HEADERS, render
 
 MAX_ATTACHMENTS = 10_000
@@ -57,7 +57,7 @@ def pager(request: Request, page: PageOfRows, paging: PagingDep) -> dict[str, An
 
 
 async def mail_list(request: Request, scope: Scope, page: PageOfRows, paging: PagingDep) -> HTMLResponse:
-    summaries = [MailSummary.of(row) for row in await parsed_rows(page.results)]
+    summaries = await mail_summaries(page.results)
     return render(
         request,
         "fragments/mail_list.html",

@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
 import nh3
 
-from tempmail.inbound.codes import extract_from
+from tempmail.inbound.codes import extract, extract_from
 from tempmail.inbound.parse import Attachment, attachment_content, parse_mail
-from tempmail.inbound.views import stored_raw
+from tempmail.inbound.views import parsed_row, stored_raw
 
 PREVIEW_CHARS = 140
 # Inline (cid:) images larger than this are offered as attachments but not embedded.
@@ -154,18 +155,25 @@ class MailSummary:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> MailSummary:
-        """From a row of `tempmail.inbound.views.parsed_rows` (what /api/parsed_mails returns)."""
-        found = row.get("ai_extract") or {}
+        """From a row of `tempmail.inbound.views.parsed_rows` (what /api/parsed_mails returns);
+        the code is found here, so mails stored before any metadata was written show it too."""
+        subject, text, html = (str(row.get(key) or "") for key in ("subject", "text", "html"))
+        found = extract(subject, text, html)
         return cls(
             id=int(row["id"]),
             address=str(row.get("address") or ""),
             sender=str(row.get("sender") or row.get("source") or ""),
-            subject=str(row.get("subject") or ""),
-            preview=plain_preview(str(row.get("text") or ""), str(row.get("html") or "")),
+            subject=subject,
+            preview=plain_preview(text, html),
             created_at=str(row.get("created_at") or ""),
-            code=str(found.get("result") or "") if found.get("type") == "auth_code" else "",
+            code=found.result if found.type == "auth_code" else "",
             attachments=len(row.get("attachments") or []),
         )
+
+
+async def mail_summaries(rows: Sequence[Any]) -> list[MailSummary]:
+    """A page of mail rows as list lines, parsed off the event loop as the parsed-mail API does."""
+    return await asyncio.to_thread(lambda: [MailSummary.of(parsed_row(row)) for row in rows])
 
 
 @dataclass(frozen=True, slots=True)
