@@ -125,3 +125,21 @@ def test_admin_address_with_prefix(reference: Server) -> None:
     name = f"a{uuid.uuid4().hex[:10]}"
     created = ok(reference.admin("POST", "/admin/new_address", json={"name": name, "domain": "Example.ORG"}))
     assert created["address"] == f"tmp{name}@example.org"
+
+
+def test_role_prefix_and_empty_role_domains(reference: Server) -> None:
+    """vip's `prefix: "VIP"` applies lower-cased; its empty `domains` means DEFAULT_DOMAINS, itself
+    empty, so every domain."""
+    ok(reference.admin("POST", "/admin/user_settings", json={"enable": True, "enableMailVerify": False}))
+    email = f"v{uuid.uuid4().hex[:10]}@people.example"
+    ok(reference.client.post("/user_api/register", json={"email": email, "password": sha256("pw")}))
+    user_id = reference.db.sql("SELECT id FROM users WHERE user_email = ?", email)[0][0]
+    ok(reference.admin("POST", "/admin/user_roles", json={"user_id": user_id, "role_text": "vip"}))
+    user_jwt = ok(reference.client.post("/user_api/login", json={"email": email, "password": sha256("pw")}))[
+        "jwt"
+    ]
+    name = f"p{uuid.uuid4().hex[:10]}"
+    created = reference.user(
+        "POST", "/api/new_address", user_jwt, json={"name": name, "domain": "example.org"}
+    )
+    assert ok(created)["address"] == f"vip{name}@example.org"
