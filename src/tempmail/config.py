@@ -22,7 +22,16 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -52,6 +61,15 @@ def normalise_domains(values: list[str]) -> list[str]:
     return [lowered for value in values if (lowered := value.strip().lower())]
 
 
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+# The `domains` of an entry of USER_ROLES or SUBDOMAIN_FORWARD_ADDRESS_LIST: a list, or a single
+# string meaning a one-element list, normalised like every list of domains.
+EntryDomains = Annotated[list[str], BeforeValidator(_one_or_many), AfterValidator(normalise_domains)]
+
+
 class UserRole(BaseModel):
     """One entry of USER_ROLES: the domains and prefix a role's users create addresses with.
 
@@ -60,18 +78,8 @@ class UserRole(BaseModel):
     """
 
     role: str
-    domains: list[str] = Field(default_factory=list)
+    domains: EntryDomains = Field(default_factory=list)
     prefix: str | None = None
-
-    @field_validator("domains", mode="before")
-    @classmethod
-    def _one_domain(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("domains")
-    @classmethod
-    def _normalise(cls, value: list[str]) -> list[str]:
-        return normalise_domains(value)
 
     @field_validator("prefix")
     @classmethod
@@ -82,18 +90,8 @@ class UserRole(BaseModel):
 class SubdomainForward(BaseModel):
     """One entry of SUBDOMAIN_FORWARD_ADDRESS_LIST: mail to these domains is copied to `forward`."""
 
-    domains: list[str] = Field(default_factory=list)
+    domains: EntryDomains = Field(default_factory=list)
     forward: str
-
-    @field_validator("domains", mode="before")
-    @classmethod
-    def _one_domain(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("domains")
-    @classmethod
-    def _normalise(cls, value: list[str]) -> list[str]:
-        return normalise_domains(value)
 
 
 class ProxyEndpoint(BaseModel):
