@@ -105,7 +105,8 @@ def structured_mail(body: Any) -> OutgoingMail:
     fields = (email, name, subject, html or "", text or "")
     if not all(isinstance(field, str) for field in fields):
         raise ApiError(400, INVALID_INPUT)
-    if not email.strip().rpartition("@")[2]:
+    _, at, domain = email.strip().rpartition("@")
+    if not at or not domain:
         raise ApiError(400, INVALID_INPUT)
     headers = body.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
