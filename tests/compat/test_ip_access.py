@@ -271,6 +271,26 @@ def test_daily_limit_counts_per_ip_and_also_for_whitelisted_ips(ip_server: Serve
     assert (response.status_code, response.text) == (429, f"IP={listed} Exceeded daily limit of 1 requests")
 
 
+def test_a_fractional_limit_refuses_once_the_count_reaches_it(ip_server: Server) -> None:
+    ip = an_ip()
+    apply(ip_server, enableDailyLimit=True, dailyRequestLimit=1.5)
+    assert [new_address(ip_server, ip).status_code for _ in range(2)] == [200, 200]
+    response = new_address(ip_server, ip)
+    assert (response.status_code, response.text) == (429, f"IP={ip} Exceeded daily limit of 1.5 requests")
+
+
+@pytest.mark.parametrize(("proxies", "believed"), [("192.0.2.0/24", False), ("127.0.0.1/32", True)])
+def test_with_trusted_proxies_only_they_are_believed(
+    make_server: ServerFactory, proxies: str, believed: bool
+) -> None:
+    server = make_server(TITLE="ip-access-proxies", TRUSTED_PROXIES=proxies)
+    ip = an_ip()
+    apply(server, enabled=True, blacklist=[ip, "^127\\.0\\.0\\.1$"])
+    response = new_address(server, ip)
+    seen = ip if believed else "127.0.0.1"
+    assert (response.status_code, response.text) == (403, f"Access denied: IP {seen} is blacklisted")
+
+
 def test_a_saved_change_takes_effect_at_once(ip_server: Server) -> None:
     ip = an_ip()
     apply(ip_server, enabled=True, blacklist=[ip])

@@ -167,15 +167,15 @@ class IpAccessService:
             raise ApiError(403, "Access denied: IP {ip} is blacklisted", ip=ip)
         limit = rules.get("dailyRequestLimit")
         if rules.get("enableDailyLimit") and isinstance(limit, int | float) and limit > 0:
-            await self._count(ip, math.ceil(limit), limit)
+            await self._count(ip, limit)
 
-    async def _count(self, ip: str, ceiling: int, limit: float) -> None:
+    async def _count(self, ip: str, limit: float) -> None:
         """One more request of `ip` today (UTC), unless it already made `limit` of them."""
         today = datetime.now(UTC).strftime("%Y-%m-%d")
         if today != self._counting_day:
             # A new day on this node: yesterday's counts are dead weight.
             await self.counters.drop_before(DAILY_COUNT_PREFIX, f"{DAILY_COUNT_PREFIX}{today}|")
             self._counting_day = today
-        if not await self.counters.take(f"{DAILY_COUNT_PREFIX}{today}|{ip}", ceiling):
-            shown = int(limit) if float(limit).is_integer() else limit
-            raise ApiError(429, "IP={ip} Exceeded daily limit of {limit} requests", ip=ip, limit=shown)
+        # Refused once the count reached the limit; for counts, reaching 2.5 is reaching 3.
+        if not await self.counters.take(f"{DAILY_COUNT_PREFIX}{today}|{ip}", math.ceil(limit)):
+            raise ApiError(429, "IP={ip} Exceeded daily limit of {limit} requests", ip=ip, limit=limit)
