@@ -9,7 +9,6 @@ import pytest
 
 from tempmail.config import load_settings
 from tempmail.jobs import Scheduler, server_jobs
-from tempmail.maintenance.cleanup import AutoCleanupSettings
 from tempmail.services import Services
 from tests.support import ScratchDatabase, run_async
 
@@ -30,7 +29,7 @@ async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
         )
         await asyncio.sleep(1.1)
         await services.mailbox.seed("new@test.example", b"Subject: new\r\n\r\nx", "a@remote.example", None)
-        rules = AutoCleanupSettings.model_validate(
+        await services.cleanup.save_settings(
             {
                 "enableUnknowMailsAutoCleanup": True,
                 "cleanUnknowMailsDays": 1,
@@ -45,15 +44,12 @@ async def _scheduled_cleanup(url: str) -> tuple[list[str], list[str]]:
                 ],
             }
         )
-        await services.cleanup.save_settings(rules)
         (job,) = [job for job in server_jobs(services) if job.name == "auto cleanup"]
         await job.run()
         page = await services.mailbox.page(10, 0)
         after_rules = [row.address for row in page.results]
 
-        await services.cleanup.save_settings(
-            AutoCleanupSettings(enableMailsAutoCleanup=True, cleanMailsDays=0)
-        )
+        await services.cleanup.save_settings({"enableMailsAutoCleanup": True, "cleanMailsDays": 0})
         await asyncio.sleep(1.1)  # `0 days` deletes what is older than this second
         scheduler = Scheduler([job.__class__(job.name, 0.01, job.run)])
         scheduler.start()

@@ -40,23 +40,6 @@ def private(fresh_server: CleanupServer) -> Server:
     return fresh_server({"CLEANUP_BATCH_SIZE": "2"})
 
 
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        ({"cleanType": "everything", "cleanDays": 1}, 400),
-        ({"cleanType": "mails", "cleanDays": 1001}, 400),
-        ({"cleanType": "mails", "cleanDays": -1}, 400),
-        ({"cleanType": "mails"}, 400),
-        ({"cleanType": "mails", "cleanDays": "ten"}, 400),
-    ],
-)
-def test_cleanup_rejects_bad_input(server: Server, body: dict[str, object], status: int) -> None:
-    response = server.admin("POST", "/admin/cleanup", json=body)
-    assert response.status_code == status
-    if "cleanDays" in body and isinstance(body["cleanDays"], int):
-        assert response.text == "Invalid cleanType or cleanDays"
-
-
 def test_cleanup_needs_admin(server: Server) -> None:
     response = server.client.post("/admin/cleanup", json={"cleanType": "mails", "cleanDays": 1})
     assert response.status_code == 401
@@ -70,9 +53,11 @@ def test_mails_older_than_cutoff_go_in_batches(private: Server) -> None:
     assert private.mails(kept_days["jwt"])["count"] == 5, "mails younger than a day must stay"
     _age_past_cutoff()
     private.send(kept_days["address"], "Subject: new\r\n\r\nnew")
-    _cleanup(private, "mails", days=0)
+    for left in (4, 2):
+        _cleanup(private, "mails", days=0)
+        assert private.mails(kept_days["jwt"])["count"] == left, "one batch of two per call"
     remaining = private.mails(kept_days["jwt"])["results"]
-    assert [row["raw"].split("\r\n")[0] for row in remaining] == ["Subject: new"]
+    assert [row["raw"].split("\r\n")[0] for row in remaining] == ["Subject: new", "Subject: old 4"]
 
 
 def test_unknown_address_mails_only(private: Server) -> None:
@@ -111,56 +96,3 @@ def test_created_and_inactive_addresses(private: Server) -> None:
 
 def test_sendbox_clean_type_accepted(private: Server) -> None:
     _cleanup(private, "sendbox")
-
-
-def test_auto_cleanup_settings_round_trip(server: Server) -> None:
-    defaults = server.admin("GET", "/admin/auto_cleanup")
-    assert defaults.status_code == 200
-    assert defaults.json()["enableMailsAutoCleanup"] is False
-    assert defaults.json()["customSqlCleanupList"] == []
-
-    wanted = {
-        **defaults.json(),
-        "enableMailsAutoCleanup": True,
-        "cleanMailsDays": 7,
-        "customSqlCleanupList": [
-            {
-                "id": "1",
-                "name": "spam",
-                "sql": "DELETE FROM raw_mails WHERE source LIKE '%spam%';",
-                "enabled": True,
-            }
-        ],
-    }
-    assert server.admin("POST", "/admin/auto_cleanup", json=wanted).json() == {"success": True}
-    assert server.admin("GET", "/admin/auto_cleanup").json() == wanted
-    wanted["enableMailsAutoCleanup"] = False
-    wanted["customSqlCleanupList"] = []
-    server.admin("POST", "/admin/auto_cleanup", json=wanted)
-
-
-@pytest.mark.parametrize(
-    ("sql", "text"),
-    [
-        ("   ", "SQL statement is empty"),
-        ("DELETE FROM raw_mails WHERE id > " + "1" * 1000, "SQL statement is too long (max 1000 characters)"),
-        ("DELETE FROM raw_mails -- all", "SQL comments are not allowed"),
-        ("DELETE FROM raw_mails /* all */", "SQL comments are not allowed"),
-        ("DELETE FROM raw_mails; DELETE FROM sendbox", "Only single SQL statement is allowed"),
-        ("DROP TABLE raw_mails", "Only DELETE statements are allowed"),
-        ("UPDATE address SET name = 'x'", "Only DELETE statements are allowed"),
-        ("DELETE FROM address", "Only DELETE from raw_mails or sendbox is allowed"),
-        ("DELETE FROM users WHERE 1=1", "Only DELETE from raw_mails or sendbox is allowed"),
-    ],
-)
-def test_custom_sql_is_validated(server: Server, sql: str, text: str) -> None:
-    body = {"customSqlCleanupList": [{"id": "x", "name": "bad", "sql": sql, "enabled": True}]}
-    response = server.admin("POST", "/admin/auto_cleanup", json=body)
-    assert response.status_code == 400
-    assert response.text == text
-    assert server.admin("GET", "/admin/auto_cleanup").json()["customSqlCleanupList"] == []
-
-
-def test_auto_cleanup_rejects_bad_days(server: Server) -> None:
-    response = server.admin("POST", "/admin/auto_cleanup", json={"cleanMailsDays": 5000})
-    assert response.status_code == 400

@@ -124,7 +124,7 @@ async def settings(request: Request, services: ServicesDep) -> HTMLResponse:
         "admin/settings_forms.html",
         user_rules=(await services.users.rules()).model_dump(),
         account=(await services.account_settings.get()).model_dump(),
-        auto_cleanup=(await services.cleanup.settings()).model_dump(),
+        auto_cleanup=await services.cleanup.form_settings(),
         allow_list=(await services.webhooks.allow_list()).model_dump(),
         mail_webhook=(await services.webhooks.mail_setting()).model_dump(),
         clean_types=CLEAN_TYPES,
