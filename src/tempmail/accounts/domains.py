@@ -16,7 +16,7 @@ def receives_mail_for(settings: Settings, domain: str) -> bool:
     the base is one of RANDOM_SUBDOMAIN_DOMAINS.
     """
     domain = domain.lower().rstrip(".")
-    subdomains = settings.ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH
+    subdomains = settings.subdomain_match_env
     if any(_matches(domain, base, subdomains) for base in settings.DOMAINS):
         return True
     return any(_matches(domain, base, True) for base in settings.RANDOM_SUBDOMAIN_DOMAINS)
