@@ -75,7 +75,8 @@ def test_credential_login(site: Server) -> None:
     good = jwt.encode({"address": "nobody@test.example", "address_id": 0}, JWT_SECRET, algorithm="HS256")
     assert post(site, "/open_api/credential_login", {"credential": good}) == (200, {"success": True})
     refused = (401, "Invalid address credential")
-    forged = jwt.encode({"address": "a@test.example"}, "another-secret-of-thirty-two-bytes-or-more", algorithm="HS256")
+    other_secret = "another-secret-of-thirty-two-bytes-or-more"
+    forged = jwt.encode({"address": "a@test.example"}, other_secret, algorithm="HS256")
     empty = jwt.encode({"address": ""}, JWT_SECRET, algorithm="HS256")
     for credential in (forged, empty, "not a jwt", None):
         assert post(site, "/open_api/credential_login", {"credential": credential}) == refused
