@@ -20,7 +20,7 @@ COUNTER_PREFIX = "send_mail_limit_count:"
 DAILY_REACHED = "Server daily send quota has been reached"
 MONTHLY_REACHED = "Server monthly send quota has been reached"
 # Every sent mail is counted (the limit is for the check before sending): a bound never reached.
-NO_CAP = 2**62
+NO_CAP = 2**31 - 1  # the counter is an INTEGER (32 bits on PostgreSQL)
 
 
 class QuotaReached(Exception):
