@@ -243,4 +243,4 @@ def test_public_user_routes_need_no_token(server: Server) -> None:
 
 def test_error_texts_in_chinese(server: Server) -> None:
     response = server.client.get("/user_api/settings", headers={"x-lang": "zh"})
-    assert response.status_code == 401 and response.text == "您的登录已过期，请重新登录"
+    assert response.status_code == 401 and response.text == "您的令牌已过期, 请重新登录"

@@ -212,9 +212,6 @@ def test_user_settings_defaults(server: Server) -> None:
     [
         {"emailCheckRegex": "([a-z"},
         {"enableEmailCheckRegex": True, "emailCheckRegex": "*oops"},
-        {"maxAddressCount": "many"},
-        {"maxAddressCount": -1},
-        {"maxAddressCount": 1.5},
         {"enable": "maybe"},
         {"mailAllowList": "people.example"},
         {"mailAllowList": [1, {"a": 2}]},
@@ -234,6 +231,19 @@ def test_user_settings_bad_input_is_400_and_changes_nothing(server: Server, body
         "maxAddressCount": 4,
     }
     set_rules(server, enable=True)
+
+
+@pytest.mark.parametrize("count", ["many", -1, 1.5, None, True])
+def test_user_settings_bad_max_address_count_is_stored_as_5(server: Server, count: Any) -> None:
+    """As the reference (COMPAT §7.1): no error, the default instead."""
+    try:
+        response = server.admin(
+            "POST", "/admin/user_settings", json={"enable": True, "maxAddressCount": count}
+        )
+        assert response.json() == {"success": True}
+        assert server.admin("GET", "/admin/user_settings").json()["maxAddressCount"] == 5
+    finally:
+        set_rules(server, enable=True)
 
 
 def test_user_settings_regex_with_a_huge_repeat_is_400(server: Server) -> None:
@@ -515,7 +525,7 @@ def test_role_limit_overrides_the_default_limit(server: Server) -> None:
 
         def create(token: str) -> Any:
             name = f"r{uuid.uuid4().hex[:8]}"
-            return server.user("POST", "/api/new_address", token, json={"name": name})
+            return server.user("POST", "/api/new_address", token, json={"name": name, "bindToUser": True})
 
         for _ in range(3):
             created = create(vip_jwt)
@@ -539,8 +549,9 @@ def test_role_limit_overrides_the_default_limit(server: Server) -> None:
 
 
 def test_admin_binds_by_id_and_by_name(server: Server) -> None:
-    """Both forms bind, the admin is not held to maxAddressCount, and rebinding is a no-op."""
-    set_rules(server, enable=True, maxAddressCount=1)
+    """Both forms bind, rebinding is a no-op, and the admin is held to the user's limit as the
+    reference's admin binding is (COMPAT §7.1)."""
+    set_rules(server, enable=True, maxAddressCount=2)
     try:
         address = email()
         user_id = create_user(server, address)
@@ -554,6 +565,8 @@ def test_admin_binds_by_id_and_by_name(server: Server) -> None:
         assert [row["name"] for row in rows["results"]] == [second["address"], first["address"]]
         assert all("password" not in row and {"id", "created_at"} <= row.keys() for row in rows["results"])
         assert user_row(server, address)["address_count"] == 2
+        third = admin_bind(server, user_id=user_id, address_id=server.new_address()["address_id"])
+        assert (third.status_code, third.text) == (400, "Max address count reached")
         seen = server.user(
             "GET", "/user_api/bind_address?limit=10&offset=0", user_jwt(server, address)
         ).json()
@@ -574,17 +587,18 @@ def test_admin_bind_refusals(server: Server) -> None:
     for body in (
         {"user_id": 999999999, "address_id": mailbox["address_id"]},
         {"user_email": "nobody-here@people.example", "address_id": mailbox["address_id"]},
-        {"address_id": mailbox["address_id"]},
     ):
         response = admin_bind(server, **body)
         assert (response.status_code, response.text) == (400, "User not found"), body
     for body in (
         {"user_id": other, "address_id": 999999999},
-        {"user_id": other, "address": f"nobody{uuid.uuid4().hex[:8]}@test.example"},
-        {"user_id": other},
+        {"user_id": 999999999, "address": f"nobody{uuid.uuid4().hex[:8]}@test.example"},
     ):
         response = admin_bind(server, **body)
         assert (response.status_code, response.text) == (400, "Address not found"), body
+    for body in ({"user_id": other}, {"address_id": mailbox["address_id"]}, {}):
+        response = admin_bind(server, **body)
+        assert (response.status_code, response.text) == (400, "No address or user token"), body
     for body in ({"user_id": "x", "address_id": 1}, {"user_id": other, "address_id": -3}):
         assert admin_bind(server, **body).status_code == 400, body
 

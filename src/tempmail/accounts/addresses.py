@@ -1,5 +1,5 @@
-"""Addresses: creating them (the naming and domain rules of API.md §4, in the reference's
-order), their passwords, their activity, finding and deleting them."""
+"""Addresses: creating them (the naming and domain rules of API.md §4 and COMPAT §11.5, in the
+reference's order), their passwords, their activity, finding and deleting them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import random
 import re
 import secrets
 import string
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tempmail.accounts.domains import allowed_domain
 from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
@@ -28,7 +28,16 @@ from tempmail.security.tokens import Tokens
 # RFC 5321 limits, applied even to the admin so a name always fits the column and the wire.
 MAX_LOCAL_PART = 64
 RANDOM_NAME_LENGTH = 10
+# The admin's names are held to the reference's fixed bounds, not to MIN/MAX_ADDRESS_LEN.
+ADMIN_MIN_LEN, ADMIN_MAX_LEN = 1, 30
+# Tries of a fresh random subdomain label when the address it gives is taken.
+RANDOM_SUBDOMAIN_ATTEMPTS = 5
+MAX_DOMAIN_LENGTH = 253
 _NAME_ALPHABET = string.ascii_lowercase + string.digits
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+FAILED = "Failed to create address: {inner}"
+INVALID_DOMAIN = "Invalid domain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,18 @@ def _random_label(length: int) -> str:
     return "".join(secrets.choice(_NAME_ALPHABET) for _ in range(length))
 
 
+def _failed(inner: str) -> ApiError:
+    """Every refusal of the creation itself, as the reference words it: `Failed to create
+    address: <inner>` (the inner text translated on its own)."""
+    return ApiError(400, FAILED, inner=inner)
+
+
+def _valid_domain(domain: str) -> bool:
+    """Syntax of a domain the caller typed: `[a-z0-9]` labels with inner `-`, each at most 63,
+    at most 253 in all."""
+    return len(domain) <= MAX_DOMAIN_LENGTH and all(_LABEL.fullmatch(label) for label in domain.split("."))
+
+
 class AddressService:
     def __init__(
         self, settings: Settings, store: AddressStore, accounts: AccountSettingsService, tokens: Tokens
@@ -61,7 +82,7 @@ class AddressService:
         self.store = store
         self.accounts = accounts
         self.tokens = tokens
-        self._strip = re.compile(settings.ADDRESS_REGEX)
+        self._strip = re.compile(settings.address_regex)
         self._check = re.compile(settings.ADDRESS_CHECK_REGEX) if settings.ADDRESS_CHECK_REGEX else None
 
     async def create_public(
@@ -72,8 +93,13 @@ class AddressService:
         source_meta: str,
         logged_in: bool,
         role: UserRole | None = None,
+        check_room: Callable[[], Awaitable[None]] | None = None,
     ) -> NewAddress:
-        """`POST /api/new_address`: every limit applies; role domains and prefix when given."""
+        """`POST /api/new_address`: every limit applies; the role's domains and prefix when given.
+
+        `check_room` (a logged-in creation's address-count limit) runs after the two switches
+        and before the name is looked at, where the reference checks it.
+        """
         cfg = self.settings
         if cfg.DISABLE_ANONYMOUS_USER_CREATE_EMAIL and not logged_in:
             raise ApiError(
@@ -81,40 +107,29 @@ class AddressService:
             )
         if not cfg.ENABLE_USER_CREATE_EMAIL:
             raise ApiError(403, "New address is disabled, please contact the administrator")
+        if check_room is not None:
+            await check_room()
         if not name or cfg.DISABLE_CUSTOM_ADDRESS_NAME:
             name = self._random_name()
-        local = await self._clean_name(name)
+        local = self._strip.sub("", name.strip())
+        await self._check_block_list(local)
         if self._check is not None and not self._check.search(local):
-            raise ApiError(400, "Failed to create address: Name is not valid")
-        if len(local) < cfg.MIN_ADDRESS_LEN:
-            raise ApiError(
-                400,
-                "Failed to create address: Name is too short (min {min})",
-                min=cfg.MIN_ADDRESS_LEN,
-            )
-        if len(local) > cfg.MAX_ADDRESS_LEN:
-            raise ApiError(
-                400,
-                "Failed to create address: Name is too long (max {max})",
-                max=cfg.MAX_ADDRESS_LEN,
-            )
-        prefix = role.prefix if role is not None and role.prefix else cfg.PREFIX
-        allowed = role.domains if role is not None and role.domains else cfg.default_domains
-        chosen = await self._pick_domain(domain, allowed, random_subdomain)
-        return await self._insert(prefix + local, chosen, source_meta)
+            raise _failed(f"Name not match regex: /{cfg.ADDRESS_CHECK_REGEX}/")
+        self._check_length(local, max(cfg.MIN_ADDRESS_LEN, 1), max(cfg.MAX_ADDRESS_LEN, 1))
+        prefixed = cfg.prefix_for(role) + local
+        return await self._create(prefixed, domain, cfg.domains_for(role), random_subdomain, source_meta)
 
     async def create_admin(
         self, name: str, domain: str | None, enable_prefix: bool, random_subdomain: bool
     ) -> NewAddress:
-        """`POST /admin/new_address`: no length, regex or allowed-domain limits."""
+        """`POST /admin/new_address`: no block list or check regex, the fixed bounds 1..30, and
+        any configured domain."""
         if not name:
             raise ApiError(400, "Required field is missing")
-        local = await self._clean_name(name)
-        if not local:
-            raise ApiError(400, "Failed to create address: Name is too short (min {min})", min=1)
-        prefix = self.settings.PREFIX if enable_prefix else ""
-        chosen = await self._pick_domain(domain, self.settings.DOMAINS, random_subdomain)
-        return await self._insert(prefix + local, chosen, "admin")
+        local = self._strip.sub("", name.strip())
+        self._check_length(local, ADMIN_MIN_LEN, ADMIN_MAX_LEN)
+        prefix = self.settings.address_prefix if enable_prefix else ""
+        return await self._create(prefix + local, domain, self.settings.DOMAINS, random_subdomain, "admin")
 
     # --- existing addresses ------------------------------------------------------------------
 
@@ -162,17 +177,13 @@ class AddressService:
         if not await verify_password(row.password, password):
             raise ApiError(401, "Invalid email or password")
         if needs_rehash(row.password):
-            await self.store.set_password(row.id, await hash_password(password))
+            await self.store.set_password(row.id, await hash_password(password), touch=False)
         return {"jwt": self.tokens.address_jwt(row.name, row.id), "address": row.name}
 
     async def change_password(self, address_id: int, new_password: str | None) -> None:
-        """The owner's change; needs ENABLE_ADDRESS_PASSWORD."""
+        """The owner's change and the admin's reset alike need ENABLE_ADDRESS_PASSWORD."""
         if not self.settings.ENABLE_ADDRESS_PASSWORD:
             raise ApiError(403, "Password change is disabled")
-        await self.reset_password(address_id, new_password)
-
-    async def reset_password(self, address_id: int, new_password: str | None) -> None:
-        """The admin's reset, and the owner's change once allowed."""
         if not new_password:
             raise ApiError(400, "New password is required")
         if not await self.store.set_password(address_id, await hash_password(new_password)):
@@ -180,26 +191,34 @@ class AddressService:
 
     def _random_name(self) -> str:
         cfg = self.settings
-        length = min(max(RANDOM_NAME_LENGTH, cfg.MIN_ADDRESS_LEN), cfg.MAX_ADDRESS_LEN)
+        length = min(max(RANDOM_NAME_LENGTH, cfg.MIN_ADDRESS_LEN, 1), max(cfg.MAX_ADDRESS_LEN, 1))
         return _random_label(length)
 
-    async def _clean_name(self, name: str) -> str:
-        """Trim, lower-case, drop ADDRESS_REGEX characters, then apply the admin's block list.
-
-        Lower-casing comes first ([better] than the reference), so `Bob` becomes `bob`.
-        """
-        local = self._strip.sub("", name.strip().lower())
+    async def _check_block_list(self, local: str) -> None:
+        """The admin's block list: any entry contained in the name refuses it."""
         for blocked in (await self.accounts.get()).blockList:
             if blocked and blocked in local:
-                raise ApiError(400, "Name[{name}]is blocked", name=local)
-        return local
+                raise _failed(f"Name[{local}]is blocked")
+
+    @staticmethod
+    def _check_length(local: str, low: int, high: int) -> None:
+        """Bounds of the name itself, before any prefix."""
+        if len(local) < low:
+            raise ApiError(400, FAILED, inner=f"Name is too short (min {low})")
+        if len(local) > high:
+            raise ApiError(400, FAILED, inner=f"Name is too long (max {high})")
 
     async def subdomain_match(self) -> bool:
         """The effective value of COMPAT §11.4: ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH=false is a
         kill switch, else the admin's override, else the environment."""
         return await self.accounts.subdomain_match()
 
-    async def _pick_domain(self, domain: str | None, allowed: list[str], random_subdomain: bool) -> str:
+    async def _resolve_domain(self, domain: str | None, allowed: list[str]) -> tuple[str, str]:
+        """The domain of the new address and the allowed base it belongs to.
+
+        An exact entry of the allowed list; or `x.base` when subdomain matching is in effect or
+        the base is one of RANDOM_SUBDOMAIN_DOMAINS (the longest matching base wins).
+        """
         if not allowed:
             raise ApiError(400, "Domains are not set, please contact the administrator")
         if not domain:
@@ -207,20 +226,40 @@ class AddressService:
                 allowed[0] if self.settings.CREATE_ADDRESS_DEFAULT_DOMAIN_FIRST else random.choice(allowed)
             )
         domain = domain.strip().lower()
-        if not allowed_domain(domain, allowed, await self.subdomain_match()):
-            raise ApiError(400, "Failed to create address: Invalid domain")
-        if random_subdomain and domain in self.settings.RANDOM_SUBDOMAIN_DOMAINS:
-            domain = f"{_random_label(self.settings.RANDOM_SUBDOMAIN_LENGTH)}.{domain}"
-        return domain
+        if not _valid_domain(domain):
+            raise _failed(INVALID_DOMAIN)
+        if domain in allowed:
+            return domain, domain
+        randoms = self.settings.RANDOM_SUBDOMAIN_DOMAINS
+        matching = await self.subdomain_match()
+        bases = [base for base in allowed if domain.endswith("." + base) and (matching or base in randoms)]
+        if not bases:
+            raise _failed(INVALID_DOMAIN)
+        return domain, max(bases, key=len)
 
-    async def _insert(self, local: str, domain: str, source_meta: str) -> NewAddress:
+    async def _create(
+        self, local: str, domain: str | None, allowed: list[str], random_subdomain: bool, source_meta: str
+    ) -> NewAddress:
+        """Pick the domain, then insert; a random subdomain label is drawn again (up to
+        RANDOM_SUBDOMAIN_ATTEMPTS times) when the address it gives is taken."""
         if len(local) > MAX_LOCAL_PART:
-            raise ApiError(400, "Failed to create address: Name is too long (max {max})", max=MAX_LOCAL_PART)
-        name = f"{local}@{domain}"
+            raise ApiError(400, FAILED, inner=f"Name is too long (max {MAX_LOCAL_PART})")
+        chosen, base = await self._resolve_domain(domain, allowed)
+        if random_subdomain and base not in self.settings.RANDOM_SUBDOMAIN_DOMAINS:
+            raise _failed("Random subdomain is not enabled for this domain")
+        attempts = RANDOM_SUBDOMAIN_ATTEMPTS if random_subdomain else 1
+        for _ in range(attempts):
+            label = _random_label(self.settings.RANDOM_SUBDOMAIN_LENGTH) + "." if random_subdomain else ""
+            try:
+                return await self._insert(f"{local}@{label}{chosen}", source_meta)
+            except AddressExists:
+                continue
+        raise _failed("Address already exists")
+
+    async def _insert(self, name: str, source_meta: str) -> NewAddress:
+        """Store the address (with a generated password when addresses have passwords); raises
+        AddressExists when the name is taken."""
         plain = generate_plain() if self.settings.ENABLE_ADDRESS_PASSWORD else None
         stored = await hash_password(sha256_hex(plain)) if plain is not None else None
-        try:
-            address_id = await self.store.create(name, stored, source_meta)
-        except AddressExists:
-            raise ApiError(400, "Failed to create address: Address already exists") from None
+        address_id = await self.store.create(name, stored, source_meta)
         return NewAddress(self.tokens.address_jwt(name, address_id), name, plain, address_id)

@@ -1,4 +1,5 @@
-"""Which domains mail is accepted for, and which a new address may be created on."""
+"""Which domains mail is accepted for (the creation rules of new addresses are in
+`tempmail.accounts.addresses`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,3 @@ def receives_mail_for(settings: Settings, domain: str) -> bool:
     if any(_matches(domain, base, subdomains) for base in settings.DOMAINS):
         return True
     return any(_matches(domain, base, True) for base in settings.RANDOM_SUBDOMAIN_DOMAINS)
-
-
-def allowed_domain(domain: str, allowed: list[str], subdomains: bool) -> bool:
-    """Whether an address may be created on `domain` given the caller's allowed list."""
-    return any(_matches(domain, base, subdomains) for base in allowed)

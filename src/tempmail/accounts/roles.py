@@ -3,6 +3,7 @@ user's new addresses get, how many the user may hold, and which roles may be ass
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tempmail.config import Settings, UserRole
@@ -12,6 +13,9 @@ from tempmail.errors import ApiError
 
 ROLE_ADDRESS_CONFIG_KEY = "role_address_config"
 USER_NOT_FOUND = "User not found"
+INVALID_ROLE = "Invalid role_text"
+# Ids are BIGINT on PostgreSQL: a larger one is bad input, not a database error.
+MAX_USER_ID = 2**63 - 1
 
 
 class Roles:
@@ -27,19 +31,17 @@ class Roles:
     async def role_of(self, user_id: int) -> str | None:
         return await self.store.role(user_id)
 
-    def known(self) -> set[str]:
-        """Every role named anywhere in the configuration."""
-        cfg = self.settings
-        return {role.role for role in cfg.USER_ROLES} | {
-            role for role in (cfg.USER_DEFAULT_ROLE, cfg.ADMIN_USER_ROLE, *cfg.NO_LIMIT_SEND_ROLE) if role
-        }
-
-    async def assign(self, user_id: int, role_text: str) -> None:
-        """A role not configured anywhere would silently grant nothing, so it is refused; an
-        empty one takes the role away."""
+    async def assign(self, user_id: Any, role_text: Any) -> None:
+        """`POST /admin/user_roles`: a role of USER_ROLES, or "" to take the role away."""
+        if isinstance(user_id, bool) or not isinstance(user_id, int) or not 1 <= user_id <= MAX_USER_ID:
+            raise ApiError(400, "Invalid user_id")
+        if role_text is None:
+            role_text = ""
+        if not isinstance(role_text, str):
+            raise ApiError(400, INVALID_ROLE)
         role = role_text.strip()
-        if role and role not in self.known():
-            raise ApiError(400, "Invalid role: {role}", role=role)
+        if role and self.config_of(role) is None:
+            raise ApiError(400, INVALID_ROLE)
         if await self.store.get(user_id) is None:
             raise ApiError(400, USER_NOT_FOUND)
         await self.store.set_role(user_id, role)
@@ -48,13 +50,27 @@ class Roles:
         """The admin's `{role: {maxAddressCount}}`."""
         return dict(await self.kv.get_cached(ROLE_ADDRESS_CONFIG_KEY, {}) or {})
 
-    async def save_address_limits(self, configs: dict[str, Any]) -> None:
+    async def save_address_limits(self, configs: Any) -> None:
+        """Stored as given once every entry is an object whose maxAddressCount, when present,
+        is a number >= 0."""
+        if not isinstance(configs, dict) or not all(
+            isinstance(entry, dict)
+            and ("maxAddressCount" not in entry or _count(entry["maxAddressCount"]) is not None)
+            for entry in configs.values()
+        ):
+            raise ApiError(400, "Invalid maxAddressCount")
         await self.kv.set(ROLE_ADDRESS_CONFIG_KEY, configs)
 
-    async def max_address_count(self, user_id: int, default: int) -> int:
-        """The role's own limit (the admin's address limits) if it has one, else `default`."""
-        role = await self.store.role(user_id)
-        configured = (await self.address_limits()).get(role or "") if role else None
-        if isinstance(configured, dict) and isinstance(configured.get("maxAddressCount"), int):
-            return int(configured["maxAddressCount"])
-        return default
+    async def max_address_count(self, role: str | None, default: int) -> int:
+        """The admin's limit for `role` when it is a number >= 0, else `default`."""
+        configured = (await self.address_limits()).get(role) if role else None
+        count = _count(configured.get("maxAddressCount")) if isinstance(configured, dict) else None
+        return default if count is None else count
+
+
+def _count(value: Any) -> int | None:
+    """An address count as the reference takes one: a JSON number >= 0 (booleans are not); a
+    fraction allows as many as the reference's `count >= limit` does (1.5 allows 2)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        return None
+    return math.ceil(value)

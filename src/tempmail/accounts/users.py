@@ -6,13 +6,15 @@ The rules live here, the queries in `tempmail.db.users`; routes only translate H
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tempmail.accounts.roles import USER_NOT_FOUND, Roles
 from tempmail.config import Settings
@@ -43,24 +45,39 @@ ROLE_TOKEN_SECONDS = 3600
 DAY = 86400
 
 INVALID_LOGIN = "Invalid email or password"
+ADDRESS_NOT_FOUND = "Address not found"
+NO_ADDRESS_OR_USER = "No address or user token"
 ALREADY_BOUND = "Address is already binded, please unbind first"
 NOT_BOUND = "Address is not binded"
 MAX_COUNT = "Max address count reached"
+DEFAULT_MAX_ADDRESS_COUNT = 5
 
 
 class UserSettings(BaseModel):
-    """The admin's registration rules, kept as JSON under USER_SETTINGS_KEY."""
+    """The admin's registration rules, kept as JSON under USER_SETTINGS_KEY; keys the reference
+    does not know are dropped."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     enable: bool = False
     enableMailVerify: bool = False
     verifyMailSender: str = ""
     enableMailAllowList: bool = False
     mailAllowList: list[str] = Field(default_factory=list)
-    maxAddressCount: int = Field(default=5, ge=0)
+    maxAddressCount: int = DEFAULT_MAX_ADDRESS_COUNT
     enableEmailCheckRegex: bool = False
     emailCheckRegex: str = ""
+
+    @field_validator("maxAddressCount", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> int:
+        """Missing, not a number or negative is stored as the default, silently, as there (and,
+        ours, a fraction too: the count is an integer here)."""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return DEFAULT_MAX_ADDRESS_COUNT
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +91,12 @@ class UserClaim:
 
 def check_email_rules(email: str, rules: UserSettings) -> None:
     """The allow-list and pattern rules shared by register and verify_code."""
-    domain = email.rpartition("@")[2]
-    if rules.enableMailAllowList and domain not in rules.mailAllowList:
-        raise ApiError(400, "User mail domain must be in this list {domains}", domains=rules.mailAllowList)
+    domain = email.rpartition("@")[2].strip().lower()
+    allowed = {entry.strip().lower() for entry in rules.mailAllowList}
+    if rules.enableMailAllowList and domain not in allowed:
+        raise ApiError(
+            400, "User mail domain must be in this list {domains}", domains=pretty_json(rules.mailAllowList)
+        )
     if rules.enableEmailCheckRegex and rules.emailCheckRegex:
         try:
             matched = re.search(rules.emailCheckRegex, email) is not None
@@ -90,12 +110,27 @@ def check_email_rules(email: str, rules: UserSettings) -> None:
             )
 
 
+def pretty_json(value: Any) -> str:
+    """A list as the reference prints it in a text: `JSON.stringify(value, null, 2)`."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def normalize_email(email: str | None) -> str:
     email = (email or "").strip().lower()
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain or any(c.isspace() for c in email) or len(email) > 254:
         raise ApiError(400, INVALID_LOGIN)
     return email
+
+
+async def _find(
+    key: int | None,
+    name: str | None,
+    by_id: Callable[[int], Awaitable[Any | None]],
+    by_name: Callable[[str], Awaitable[Any | None]],
+) -> Any | None:
+    """A row by its id when given, else by its name (trimmed, case-folded)."""
+    return await by_id(key) if key else await by_name((name or "").strip().lower())
 
 
 class Mailer(Protocol):
@@ -133,6 +168,16 @@ class UserService:
         return UserSettings.model_validate(await self.kv.get_cached(USER_SETTINGS_KEY, {}) or {})
 
     async def save_rules(self, rules: UserSettings) -> None:
+        """`POST /admin/user_settings`: mail verification needs a sender on one of DOMAINS."""
+        if rules.enableMailVerify and not rules.verifyMailSender:
+            raise ApiError(400, "Verify mail sender address is not set, please contact the administrator")
+        sender_domain = rules.verifyMailSender.rpartition("@")[2].strip().lower()
+        if rules.verifyMailSender and sender_domain not in self.settings.DOMAINS:
+            raise ApiError(
+                400,
+                "VerifyMailSender domain must be in {domains}",
+                domains=pretty_json(self.settings.DOMAINS),
+            )
         if rules.emailCheckRegex:
             try:
                 re.compile(rules.emailCheckRegex)
@@ -157,6 +202,12 @@ class UserService:
     async def is_live(self, claim: UserClaim) -> bool:
         row = await self.store.get(claim.user_id)
         return row is not None and row.user_email == claim.user_email
+
+    async def live_claim(self, token: str | None) -> UserClaim | None:
+        """The claim of a valid token of an existing account, else None: where the reference
+        takes a bad user token for no token at all (`/api/new_address`)."""
+        claim = self.read_user(token)
+        return claim if claim is not None and await self.is_live(claim) else None
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -307,41 +358,40 @@ class UserService:
     async def bind_by_admin(
         self, user_id: int | None, user_email: str | None, address_id: int | None, address: str | None
     ) -> None:
-        """Bind by id or by name on either side; the admin is not held to the user's limit."""
-        user = (
-            await self.store.get(user_id)
-            if user_id
-            else await self.store.get_by_email((user_email or "").strip().lower())
-        )
+        """`POST /admin/users/bind_address`: either side by id or by name, under the bind rules
+        of `/user_api/bind_address` (the user's stored role sets the limit)."""
+        if not (user_id or user_email) or not (address_id or address):
+            raise ApiError(400, NO_ADDRESS_OR_USER)
+        row = await _find(address_id, address, self.addresses.get, self.addresses.get_by_name)
+        if row is None:
+            raise ApiError(400, ADDRESS_NOT_FOUND)
+        user = await _find(user_id, user_email, self.store.get, self.store.get_by_email)
         if user is None:
             raise ApiError(400, USER_NOT_FOUND)
-        row = (
-            await self.addresses.get(address_id)
-            if address_id
-            else await self.addresses.get_by_name((address or "").strip().lower())
-        )
-        if row is None:
-            raise ApiError(400, "Address not found")
-        await self.bind(user.id, row.id, limited=False)
+        await self.bind(user.id, row.id, await self.roles.role_of(user.id))
 
     # --- addresses ------------------------------------------------------------------------
 
-    async def check_room(self, user_id: int) -> None:
-        limit = await self.roles.max_address_count(user_id, (await self.rules()).maxAddressCount)
-        if await self.store.bound_count(user_id) >= limit:
+    async def check_room(self, user_id: int, role: str | None) -> None:
+        """The address-count limit of `role` (the admin's per-role limit, else the registration
+        rules' maxAddressCount); a limit of 0 or less is none."""
+        limit = await self.roles.max_address_count(role, (await self.rules()).maxAddressCount)
+        if limit > 0 and await self.store.bound_count(user_id) >= limit:
             raise ApiError(400, MAX_COUNT)
 
-    async def bind(self, user_id: int, address_id: int, *, limited: bool = True) -> None:
-        """Bind an address; idempotent for its own user, refused when bound to another."""
+    async def bind(self, user_id: int, address_id: int, role: str | None) -> None:
+        """Bind an address, checking in the reference's order: the address, the user, already
+        this user's (nothing to do), the limit, bound to someone else."""
+        if await self.addresses.get(address_id) is None:
+            raise ApiError(400, ADDRESS_NOT_FOUND)
+        if await self.store.get(user_id) is None:
+            raise ApiError(400, USER_NOT_FOUND)
         owner = await self.store.owner_of(address_id)
         if owner == user_id:
             return
+        await self.check_room(user_id, role)
         if owner is not None:
             raise ApiError(400, ALREADY_BOUND)
-        if await self.addresses.get(address_id) is None:
-            raise ApiError(400, "Address not found")
-        if limited:
-            await self.check_room(user_id)
         try:
             await self.store.bind(user_id, address_id)
         except AlreadyBound:
@@ -356,26 +406,37 @@ class UserService:
             raise ApiError(400, NOT_BOUND)
         return row
 
-    async def unbind(self, user_id: int, address_id: int) -> None:
-        if not await self.store.unbind(user_id, address_id):
-            raise ApiError(400, NOT_BOUND)
+    async def unbind(self, user_id: int, address_id: int | None) -> None:
+        """Unbinding an address that is not bound (to this user) is no error, as in the reference."""
+        if not address_id:
+            raise ApiError(400, "Invalid address or user token")
+        if await self.addresses.get(address_id) is None:
+            raise ApiError(400, ADDRESS_NOT_FOUND)
+        await self.store.unbind(user_id, address_id)
 
     async def address_jwt(self, user_id: int, address_id: int) -> dict[str, Any]:
         row = await self.owned(user_id, address_id)
-        return {"jwt": self.tokens.address_jwt(row.name, row.id), "address": row.name}
+        return {"jwt": self.tokens.address_jwt(row.name, row.id)}
 
     async def transfer(self, user_id: int, address_id: int, target_email: str | None) -> None:
+        """Move a bound address to another user: the row is re-created (a new id, so credentials
+        of the old id die); the mails, keyed by name, stay with it."""
+        if await self.addresses.get(address_id) is None:
+            raise ApiError(400, ADDRESS_NOT_FOUND)
+        if await self.store.get(user_id) is None:
+            raise ApiError(400, USER_NOT_FOUND)
         target = await self.store.get_by_email((target_email or "").strip().lower())
         if target is None:
             raise ApiError(400, "Target user not found")
-        await self.owned(user_id, address_id)
-        if target.id == user_id:
-            return
-        await self.check_room(target.id)
-        if await self.store.transfer(address_id, target.id) is None:
+        await self.check_room(target.id, await self.roles.role_of(target.id))
+        if await self.store.owner_of(address_id) != user_id:
             raise ApiError(400, NOT_BOUND)
+        if await self.store.transfer(address_id, target.id) is None:
+            raise ApiError(400, ADDRESS_NOT_FOUND)
 
     async def bound_page(self, user_id: int, limit: int, offset: int) -> Page[Any]:
+        """The user's addresses; reading them counts as their activity, as in the reference."""
+        await self.addresses.touch_many(await self.store.bound_ids(user_id))
         return await self.store.bound_page(user_id, limit, offset)
 
     async def bound_all(self, user_id: int) -> list[Any]:
@@ -385,23 +446,21 @@ class UserService:
         """Drop verification codes nobody used before they expired."""
         await self.kv.purge_expired(VERIFY_CODE_PREFIX)
 
-    async def _names(self, user_id: int, address: str | None) -> list[str]:
-        names = [row.name for row in await self.store.bound_all(user_id)]
-        if address:
-            wanted = address.strip().lower()
-            return [name for name in names if name == wanted]
-        return names
-
     async def mail_page(self, user_id: int, limit: int, offset: int, address: str | None) -> Page[Any]:
         """Mails of the user's addresses (or of one of them); an address that is not the user's
         gives an empty page, not an error, so the answer never tells whose it is."""
-        names = await self._names(user_id, address)
+        await self.addresses.touch_many(await self.store.bound_ids(user_id))
+        names = [row.name for row in await self.store.bound_all(user_id)]
+        if address:
+            wanted = address.strip().lower()
+            names = [name for name in names if name == wanted]
         if not names:
             return Page([], 0)
         return await self.mails.page(limit, offset, owners=names)
 
-    async def delete_mail(self, user_id: int, mail_id: int) -> bool:
+    async def delete_mail(self, user_id: int, mail_id: int) -> None:
+        """Only a mail of a bound address is deleted; any other id is no error (as the
+        reference's delete answers success whatever matched)."""
         row = await self.mails.get(mail_id)
-        if row is None or row.address not in await self._names(user_id, None):
-            return False
-        return await self.mails.delete(mail_id, owner=row.address)
+        if row is not None and row.address in [bound.name for bound in await self.store.bound_all(user_id)]:
+            await self.mails.delete(mail_id, owner=row.address)

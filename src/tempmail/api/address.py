@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from tempmail.errors import ApiError
-from tempmail.http.auth import AddressDep, OptionalUserDep, RoleDep, signed_address
+from tempmail.http.auth import AddressDep, RoleDep, signed_address
 from tempmail.http.client_ip import client_ip
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import IdPath, PagingDep, page_json
@@ -23,6 +24,9 @@ class NewAddressBody(BaseModel):
     domain: str | None = None
     cf_token: str | None = None
     enableRandomSubdomain: bool = False
+    # Ours (the reference has no such field): with a valid `x-user-token`, bind the new address
+    # to that user within the role's limit, as the web UI's account page asks.
+    bindToUser: bool = False
 
 
 class AddressLoginBody(BaseModel):
@@ -35,31 +39,45 @@ class ChangePasswordBody(BaseModel):
     new_password: str | None = None
 
 
+def source_meta(request: Request, trusted_proxies: list[str]) -> str:
+    """Who created an address, as the reference records it: `cf-connecting-ip`, else the first
+    `x-forwarded-for` hop, else `x-real-ip`, else `web:unknown`. Behind our own proxies
+    (TRUSTED_PROXIES) the proxy-checked client address comes first."""
+    if trusted_proxies:
+        return client_ip(request, trusted_proxies)
+    headers = request.headers
+    forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
+    return headers.get("cf-connecting-ip") or forwarded or headers.get("x-real-ip") or "web:unknown"
+
+
 @router.post("/new_address")
 async def new_address(
     request: Request,
     services: ServicesDep,
-    user: OptionalUserDep,
     role_name: RoleDep,
     body: NewAddressBody | None = None,
 ) -> dict[str, Any]:
-    """Anonymous, or with `x-user-token` a logged-in creation: the address is bound to the user
-    within the limit of the user's role, with the role's domains and prefix."""
+    """Anonymous, or with `x-user-token` a logged-in creation (an invalid token counts as none,
+    as in the reference): the user's stored role gives domains and prefix, the role token's role
+    (else the stored one) the address-count limit, checked only when anonymous creation is off
+    (or when we bind)."""
     body = body or NewAddressBody()
-    if role_name is None and user is not None:
-        role_name = await services.roles.role_of(user.user_id)
-    if user is not None:
-        await services.users.check_room(user.user_id)
+    user = await services.users.live_claim(request.headers.get("x-user-token"))
+    stored_role = await services.roles.role_of(user.user_id) if user is not None else None
+    check_room = None
+    if user is not None and (services.settings.DISABLE_ANONYMOUS_USER_CREATE_EMAIL or body.bindToUser):
+        check_room = partial(services.users.check_room, user.user_id, role_name or stored_role)
     created = await services.addresses.create_public(
         name=body.name,
         domain=body.domain,
         random_subdomain=body.enableRandomSubdomain,
-        source_meta=client_ip(request, services.settings.TRUSTED_PROXIES),
+        source_meta=source_meta(request, services.settings.TRUSTED_PROXIES),
         logged_in=user is not None,
-        role=services.roles.config_of(role_name),
+        role=services.roles.config_of(stored_role),
+        check_room=check_room,
     )
-    if user is not None:
-        await services.users.bind(user.user_id, created.address_id, limited=False)
+    if user is not None and body.bindToUser:
+        await services.users.bind(user.user_id, created.address_id, role_name or stored_role)
     return created.as_json()
 
 
@@ -107,7 +125,7 @@ async def delete_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep)
 
 @router.get("/parsed_mails")
 async def parsed_mails(claim: AddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    page = await services.mailbox.page(paging.limit, paging.offset, owner=claim.address)
+    page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
     return {"results": await parsed_rows(page.results), "count": page.count}
 
 

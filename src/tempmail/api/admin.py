@@ -77,7 +77,7 @@ async def show_password(address_id: IdPath, services: ServicesDep) -> dict[str, 
 async def reset_password(
     address_id: IdPath, body: ResetPasswordBody, services: ServicesDep
 ) -> dict[str, Any]:
-    await services.addresses.reset_password(address_id, body.password)
+    await services.addresses.change_password(address_id, body.password)
     return {"success": True}
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
-from tempmail.accounts.users import UserClaim
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, NO_ADDRESS_OR_USER, UserClaim
 from tempmail.errors import ApiError
-from tempmail.http.auth import UserDep, signed_address, signed_user
+from tempmail.http.auth import RoleDep, UserDep, bearer_token, signed_user
 from tempmail.http.context import ServicesDep
-from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
+from tempmail.http.paging import MAX_ID, IdPath, Paging, PagingDep, page_json, read_paging
 from tempmail.inbound.views import mail_row
-from tempmail.security.tokens import AddressClaim
 
 router = APIRouter(prefix="/user_api", tags=["user"])
+
+DEFAULT_BOUND_LIMIT = 20
+# A valid user token whose account may be gone: the routes that answer `400 User not found`.
+SignedUser = Annotated[UserClaim, Depends(signed_user)]
 
 
 class VerifyCodeBody(BaseModel):
@@ -36,7 +39,7 @@ class LoginBody(BaseModel):
 
 
 class AddressIdBody(BaseModel):
-    address_id: int | None = None
+    address_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TransferBody(BaseModel):
@@ -81,32 +84,42 @@ async def login(body: LoginBody, services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/settings")
-async def settings(
-    claim: Annotated[UserClaim, Depends(signed_user)], services: ServicesDep
-) -> dict[str, Any]:
+async def settings(claim: SignedUser, services: ServicesDep) -> dict[str, Any]:
     return await services.users.settings_of(claim)
 
 
+def bound_paging(request: Request) -> Paging:
+    """This list alone defaults to `limit=20, offset=0` when they are absent, as the reference's
+    does; a value given is checked as on every list."""
+    return read_paging(request.query_params, default_limit=DEFAULT_BOUND_LIMIT, default_offset=0)
+
+
 @router.get("/bind_address")
-async def bound_addresses(user: UserDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
+async def bound_addresses(
+    user: UserDep, paging: Annotated[Paging, Depends(bound_paging)], services: ServicesDep
+) -> dict[str, Any]:
     return page_json(await services.users.bound_page(user.user_id, paging.limit, paging.offset))
 
 
 @router.post("/bind_address")
 async def bind_address(
-    user: UserDep,
-    address: Annotated[AddressClaim, Depends(signed_address)],
-    services: ServicesDep,
+    request: Request, user: SignedUser, role_name: RoleDep, services: ServicesDep
 ) -> dict[str, Any]:
+    """The address comes as its JWT (`Authorization: Bearer`); no valid one is the reference's
+    `No address or user token`; the role token's role (else the stored one) sets the limit."""
+    address = services.tokens.read_address(bearer_token(request))
+    if address is None:
+        raise ApiError(400, NO_ADDRESS_OR_USER)
     if not await services.addresses.is_live(address.address_id, address.address):
-        raise ApiError(400, "Address not found")
-    await services.users.bind(user.user_id, address.address_id)
+        raise ApiError(400, ADDRESS_NOT_FOUND)
+    role = role_name or await services.roles.role_of(user.user_id)
+    await services.users.bind(user.user_id, address.address_id, role)
     return {"success": True}
 
 
 @router.post("/unbind_address")
 async def unbind_address(body: AddressIdBody, user: UserDep, services: ServicesDep) -> dict[str, Any]:
-    await services.users.unbind(user.user_id, _address_id(body.address_id))
+    await services.users.unbind(user.user_id, body.address_id)
     return {"success": True}
 
 
@@ -116,7 +129,7 @@ async def bound_address_jwt(address_id: IdPath, user: UserDep, services: Service
 
 
 @router.post("/transfer_address")
-async def transfer_address(body: TransferBody, user: UserDep, services: ServicesDep) -> dict[str, Any]:
+async def transfer_address(body: TransferBody, user: SignedUser, services: ServicesDep) -> dict[str, Any]:
     await services.users.transfer(user.user_id, _address_id(body.address_id), body.target_user_email)
     return {"success": True}
 
@@ -135,4 +148,5 @@ async def mails(
 @router.delete("/mails/{mail_id}")
 async def delete_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
-    return {"success": await services.users.delete_mail(user.user_id, mail_id)}
+    await services.users.delete_mail(user.user_id, mail_id)
+    return {"success": True}

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tempmail.db.paging import Page, contains, fetch_page
 from tempmail.db.tables import (
-    TIMESTAMP_FORMAT,
     address,
     address_sender,
     auto_reply_mails,
@@ -23,7 +22,9 @@ from tempmail.db.tables import (
     utcnow,
 )
 
-TOUCH_GRANULARITY = timedelta(seconds=60)
+# The reference writes `updated_at` only when it is older than a day (or NULL): a client that
+# reads it twice within a day sees it unchanged, and polling never turns into writes.
+TOUCH_GRANULARITY = timedelta(days=1)
 
 
 class AddressExists(Exception):
@@ -88,25 +89,35 @@ class AddressStore:
         return int(result.inserted_primary_key[0])
 
     async def touch(self, address_id: int) -> None:
-        """Record activity (inactive-address cleanup reads updated_at).
+        """Record activity (inactive-address cleanup reads updated_at)."""
+        await self.touch_many([address_id])
 
-        Inbox polling calls this on every first-page read; writing only when the stored time is
-        more than TOUCH_GRANULARITY old keeps those reads from becoming database writes.
-        """
+    async def touch_many(self, address_ids: Sequence[int]) -> None:
+        """Record activity of these addresses, throttled to TOUCH_GRANULARITY: only rows whose
+        updated_at is NULL or older are written, and reads that find none write nothing."""
+        if not address_ids:
+            return
         now = utcnow()
-        stale = now - TOUCH_GRANULARITY
+        stale = (address.c.updated_at.is_(None)) | (address.c.updated_at < now - TOUCH_GRANULARITY)
         async with self.engine.connect() as conn:
-            last = await conn.scalar(select(address.c.updated_at).where(address.c.id == address_id))
-        if last is None or last > stale.strftime(TIMESTAMP_FORMAT):
+            due = list(
+                (await conn.scalars(select(address.c.id).where(address.c.id.in_(address_ids), stale))).all()
+            )
+        if not due:
             return
         async with self.engine.begin() as conn:
-            await conn.execute(update(address).where(address.c.id == address_id).values(updated_at=now))
+            await conn.execute(update(address).where(address.c.id.in_(due), stale).values(updated_at=now))
 
-    async def set_password(self, address_id: int, password_hash: str) -> bool:
+    async def set_password(self, address_id: int, password_hash: str, touch: bool = True) -> bool:
+        """A password set, changed or reset is activity (updated_at, unthrottled); a rehash at
+        login (`touch=False`) is not."""
+        # Without `touch` the column is written as it is, so its onupdate default does not fire.
+        values: dict[str, Any] = {
+            "password": password_hash,
+            "updated_at": utcnow() if touch else address.c.updated_at,
+        }
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(address).where(address.c.id == address_id).values(password=password_hash)
-            )
+            result = await conn.execute(update(address).where(address.c.id == address_id).values(**values))
         return result.rowcount > 0
 
     async def delete_with_data(self, address_id: int) -> bool:

@@ -140,6 +140,11 @@ class UserStore:
     async def bound_page(self, user_id: int, limit: int, offset: int) -> Page[Any]:
         return await fetch_page(self.engine, self._bound(user_id), limit, offset)
 
+    async def bound_ids(self, user_id: int) -> list[int]:
+        query = select(users_address.c.address_id).where(users_address.c.user_id == user_id)
+        async with self.engine.connect() as conn:
+            return [int(address_id) for address_id in (await conn.scalars(query)).all()]
+
     async def bound_all(self, user_id: int) -> list[Any]:
         async with self.engine.connect() as conn:
             return list((await conn.execute(self._bound(user_id))).all())
@@ -147,8 +152,9 @@ class UserStore:
     async def transfer(self, address_id: int, target_user_id: int) -> tuple[int, str] | None:
         """Move an address to another user under a new id, so credentials of the old id die.
 
-        The name stays, and with it the mails, sent items and sender row (all keyed by name).
-        Returns the new (id, name), or None if the address is gone.
+        The row is re-created as the reference does it: the same name (and with it the mails,
+        sent items and sender row, all keyed by name) and password, a new id, no source_meta,
+        created now. Returns the new (id, name), or None if the address is gone.
         """
         async with self.engine.begin() as conn:
             row = (await conn.execute(select(address).where(address.c.id == address_id))).first()
@@ -157,13 +163,7 @@ class UserStore:
             await conn.execute(delete(users_address).where(users_address.c.address_id == address_id))
             await conn.execute(delete(address).where(address.c.id == address_id))
             result = await conn.execute(
-                insert(address).values(
-                    name=row.name,
-                    password=row.password,
-                    source_meta=row.source_meta,
-                    created_at=row.created_at,
-                    updated_at=utcnow(),
-                )
+                insert(address).values(name=row.name, password=row.password, source_meta=None)
             )
             assert result.inserted_primary_key is not None
             new_id = int(result.inserted_primary_key[0])
@@ -175,7 +175,6 @@ class UserStore:
     async def passkeys(self, user_id: int) -> list[Any]:
         query = (
             select(
-                user_passkeys.c.id,
                 user_passkeys.c.passkey_name,
                 user_passkeys.c.passkey_id,
                 user_passkeys.c.created_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -42,15 +42,23 @@ def _int_param(value: str | None) -> int | None:
         return None
 
 
-def paging(request: Request) -> Paging:
-    """`limit` 1..100 and `offset` >= 0, as integers, else the spec's 400 texts."""
-    limit = _int_param(request.query_params.get("limit"))
+def read_paging(
+    params: Mapping[str, str], default_limit: int | None = None, default_offset: int | None = None
+) -> Paging:
+    """`limit` 1..100 and `offset` >= 0, as integers, else the spec's 400 texts; a default
+    stands in for a parameter that is absent (not for one that is given but bad)."""
+    limit = _int_param(params.get("limit")) if "limit" in params else default_limit
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "Invalid limit")
-    offset = _int_param(request.query_params.get("offset"))
+    offset = _int_param(params.get("offset")) if "offset" in params else default_offset
     if offset is None or not 0 <= offset <= MAX_ID:
         raise ApiError(400, "Invalid offset")
     return Paging(limit, offset)
+
+
+def paging(request: Request) -> Paging:
+    """Both parameters required."""
+    return read_paging(request.query_params)
 
 
 PagingDep = Annotated[Paging, Depends(paging)]

@@ -217,7 +217,9 @@
       reloadData();
     },
     "open-address": function (data) {
-      rememberAddress({ address: data.address, jwt: data.jwt, password: null });
+      // bind_address_jwt answers only {jwt}, as the reference: the address is in its payload.
+      var address = data.address || (jwtPayload(data.jwt) || {}).address;
+      rememberAddress({ address: address, jwt: data.jwt, password: null });
       window.location.href = "/";
     },
     "forget-address": function () {
