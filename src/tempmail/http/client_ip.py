@@ -10,16 +10,17 @@ from starlette.requests import Request
 def client_ip(request: Request, trusted_proxies: list[str]) -> str:
     """The peer address, or the nearest untrusted hop of X-Forwarded-For behind our proxies."""
     peer = request.client.host if request.client else ""
-    if not trusted_proxies or not _in(peer, trusted_proxies):
+    if not trusted_proxies or not in_networks(peer, trusted_proxies):
         return peer
     hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _in(hop, trusted_proxies):
+        if not in_networks(hop, trusted_proxies):
             return hop
     return hops[0] if hops else peer
 
 
-def _in(ip: str, networks: list[str]) -> bool:
+def in_networks(ip: str, networks: list[str]) -> bool:
+    """`ip` lies in one of `networks` (CIDR or single addresses); False for what is no IP."""
     try:
         address = ipaddress.ip_address(ip)
         return any(address in ipaddress.ip_network(net, strict=False) for net in networks)

@@ -22,7 +22,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tempmail.errors import ApiError, language
-from tempmail.http.client_ip import client_ip
+from tempmail.http.client_ip import client_ip, in_networks
 from tempmail.services import Services
 
 log = logging.getLogger(__name__)
@@ -44,18 +44,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _peer_is(request: Request, networks: list[str]) -> bool:
-    peer = request.client.host if request.client else ""
-    if not _is_ip(peer):
-        return False
-    address = ipaddress.ip_address(peer)
-    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
-
-
 def request_ip(request: Request, trusted_proxies: list[str]) -> str:
     """The client's IP for the access rules, "" when unknown."""
     forwarded = request.headers.get("cf-connecting-ip", "").strip()
-    if _is_ip(forwarded) and (not trusted_proxies or _peer_is(request, trusted_proxies)):
+    peer = request.client.host if request.client else ""
+    if _is_ip(forwarded) and (not trusted_proxies or in_networks(peer, trusted_proxies)):
         return forwarded
     return client_ip(request, trusted_proxies)
 
