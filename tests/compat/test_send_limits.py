@@ -5,7 +5,6 @@ before sending and counted after a successful send only."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,26 +12,22 @@ from typing import Any
 
 import pytest
 
+from tests.compat.sending_support import REQUIRED, recording_relay, relay_env
 from tests.conftest import ServerFactory
 from tests.fakes.smtp_sink import SmtpSink
 from tests.support import Server
 
-REQUIRED = {"blockList": [], "sendBlockList": [], "verifiedAddressList": []}
-OFF = {"dailyEnabled": False, "monthlyEnabled": False}
-
 
 @pytest.fixture(scope="module")
 def sink() -> Iterator[SmtpSink]:
-    relay = SmtpSink().start()
-    try:
-        yield relay
-    finally:
-        relay.stop()
+    yield from recording_relay()
+
+
+OFF = {"dailyEnabled": False, "monthlyEnabled": False}
 
 
 def quota_server(make_server: ServerFactory, sink: SmtpSink, title: str) -> Server:
-    relay = {"test.example": {"host": "127.0.0.1", "port": sink.port}}
-    return make_server(TITLE=title, SMTP_CONFIG=json.dumps(relay), DEFAULT_SEND_BALANCE="100")
+    return make_server(**relay_env(sink, TITLE=title, DEFAULT_SEND_BALANCE="100"))
 
 
 def set_limits(server: Server, limits: Any) -> tuple[int, str]:

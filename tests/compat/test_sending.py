@@ -10,25 +10,15 @@ from typing import Any
 
 import pytest
 
+from tests.compat.sending_support import REQUIRED, recording_relay, relay_env
 from tests.conftest import ServerFactory
 from tests.fakes.smtp_sink import SmtpSink
 from tests.support import Server
 
-REQUIRED = {"blockList": [], "sendBlockList": [], "verifiedAddressList": []}
-
 
 @pytest.fixture(scope="module")
 def sink() -> Iterator[SmtpSink]:
-    relay = SmtpSink().start()
-    try:
-        yield relay
-    finally:
-        relay.stop()
-
-
-def relay_env(sink: SmtpSink, **extra: str) -> dict[str, str]:
-    relay = {"test.example": {"host": "127.0.0.1", "port": sink.port}}
-    return {"SMTP_CONFIG": json.dumps(relay), **extra}
+    yield from recording_relay()
 
 
 @pytest.fixture
