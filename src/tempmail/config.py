@@ -489,7 +489,9 @@ class Settings(BaseSettings):
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (if any) and the environment; raise ConfigError naming the bad key.
 
-    `overrides` come from command-line flags and win over everything else.
+    `overrides` come from command-line flags and win over everything else. The reference's
+    `wrangler.toml` works as the file too: the settings of its `[vars]` table are read, and its
+    Cloudflare keys (`name`, `[[d1_databases]]`, ...) ignored.
     """
     file_values: dict[str, Any] = {}
     if config_file is not None:
@@ -499,6 +501,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from exc
+        wrangler_vars = file_values.pop("vars", None)
+        if isinstance(wrangler_vars, dict):
+            file_values = {**wrangler_vars, **file_values}
     resend_tokens = {
         key.removeprefix(RESEND_TOKEN_PREFIX): str(value)
         for key, value in {**file_values, **os.environ}.items()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tempmail.config import ConfigError, Settings, load_settings
@@ -176,3 +178,54 @@ def test_cleanup_batch_size_out_of_range_warns(
     monkeypatch.setenv("CLEANUP_BATCH_SIZE", "9999")
     assert load_settings().CLEANUP_BATCH_SIZE == 3000
     assert "CLEANUP_BATCH_SIZE" in caplog.text
+
+
+WRANGLER_TOML = """
+name = "cloudflare_temp_email"
+main = "src/worker.ts"
+compatibility_date = "2024-09-23"
+compatibility_flags = [ "nodejs_compat" ]
+
+[triggers]
+crons = [ "0 */1 * * *" ]
+
+[vars]
+PREFIX = "TMP"
+MIN_ADDRESS_LEN = 1
+MAX_ADDRESS_LEN = 30
+DEFAULT_DOMAINS = []
+DOMAINS = ["Mail.Example", "OTHER.example"]
+JWT_SECRET = "xxx"
+BLACK_LIST = ""
+ENABLE_USER_CREATE_EMAIL = true
+ENABLE_USER_DELETE_EMAIL = true
+ENABLE_AUTO_REPLY = false
+ENABLE_WEBHOOK = true
+USER_ROLES = [
+    { domains = ["Mail.Example"], role = "vip", prefix = "VIP" },
+    { domains = [], role = "admin", prefix = "" },
+]
+ANOTHER_WORKER_LIST = [{ binding = "AUTH_INBOX", method = "rpcEmail", keywords = ["verify"] }]
+CLEANUP_BATCH_SIZE = 9999
+
+[[d1_databases]]
+binding = "DB"
+database_name = "temp-email-db"
+database_id = "xxx"
+"""
+
+
+def test_the_references_wrangler_toml(tmp_path: Path) -> None:
+    config = tmp_path / "wrangler.toml"
+    config.write_text(WRANGLER_TOML)
+    settings = load_settings(config)
+    assert settings.DOMAINS == ["mail.example", "other.example"]
+    assert settings.default_domains == ["mail.example", "other.example"]
+    assert settings.address_prefix == "tmp"
+    vip, admin = settings.USER_ROLES
+    assert (settings.prefix_for(vip), settings.domains_for(vip)) == ("vip", ["mail.example"])
+    assert (settings.prefix_for(admin), settings.domains_for(admin)) == (
+        "",
+        ["mail.example", "other.example"],
+    )
+    assert settings.ENABLE_WEBHOOK is True and settings.CLEANUP_BATCH_SIZE == 3000
