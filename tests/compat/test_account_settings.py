@@ -131,6 +131,7 @@ def test_the_three_lists_are_required(make_server: ServerFactory, missing: str) 
         {"sendMailLimitConfig": None},
         {"blockList": "admin"},
         {"emailRuleSettings": []},
+        {"emailRuleSettings": {"emailForwardingList": 5}},
     ],
 )
 def test_a_bad_payload_changes_nothing(make_server: ServerFactory, bad: dict[str, Any]) -> None:

@@ -483,3 +483,53 @@ def test_address_send_routes_need_an_address_credential(server: Server, method: 
     for headers in ({}, {"Authorization": "Bearer forged.token.here"}):
         response = server.client.request(method, path, json=mail(), headers=headers)
         assert (response.status_code, response.text) == (401, "Invalid address credential")
+
+
+def test_send_by_binding_through_resend_carries_every_field(server: Server, relays: dict[str, Any]) -> None:
+    """`/admin/send_mail_by_binding` (COMPAT §6.2) with Resend as the binding of example.org."""
+    resend: FakeResend = relays["resend"]
+    body = {
+        "from": "robot@example.org",
+        "to": "bob@remote.example",
+        "cc": ["carol@remote.example"],
+        "bcc": "dave@remote.example",
+        "replyTo": "help@example.org",
+        "subject": f"binding {uuid.uuid4().hex[:6]}",
+        "html": "<p>hi</p>",
+        "headers": {"X-Campaign": "c7"},
+        "attachments": [{"filename": "a.txt", "content": "aGVsbG8=", "type": "text/plain"}],
+    }
+    response = server.admin("POST", "/admin/send_mail_by_binding", json=body)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    _, payload = resend.calls[-1]
+    assert payload["from"] == "robot@example.org" and payload["subject"] == body["subject"]
+    assert (payload["to"], payload["cc"], payload["bcc"]) == (
+        ["bob@remote.example"],
+        ["carol@remote.example"],
+        ["dave@remote.example"],
+    )
+    assert payload["reply_to"] == ["help@example.org"] and payload["html"] == "<p>hi</p>\n"
+    assert payload["headers"]["X-Campaign"] == "c7"
+    assert payload["attachments"] == [{"filename": "a.txt", "content": "aGVsbG8="}]
+    bad = server.admin(
+        "POST", "/admin/send_mail_by_binding", json={**body, "attachments": [{"content": "%%"}]}
+    )
+    assert (bad.status_code, bad.text) == (400, "Invalid input")
+
+
+def test_send_by_binding_bcc_is_delivered_but_not_shown(server: Server, relays: dict[str, Any]) -> None:
+    body = {
+        "from": {"email": "robot@test.example", "name": "Robot"},
+        "to": ["bob@remote.example"],
+        "bcc": ["hidden@remote.example"],
+        "subject": f"bcc {uuid.uuid4().hex[:6]}",
+        "text": "words",
+    }
+    assert server.admin("POST", "/admin/send_mail_by_binding", json=body).status_code == 200
+    got = received_with_subject(relays["secure"], body["subject"])
+    assert sorted(got.rcpt_tos) == ["bob@remote.example", "hidden@remote.example"]
+    assert got.message["Bcc"] is None and text_of(got.message) == "words\n"
+    refused = server.admin(
+        "POST", "/admin/send_mail_by_binding", json={**body, "from": "robot@refuse.example"}
+    )
+    assert (refused.status_code, refused.text) == (400, "Operation failed")

@@ -127,7 +127,8 @@ def plan_update(body: Any) -> tuple[dict[str, Any], list[str]]:
     from_block = _string_list(body.get("fromBlockList") or [])
     rules = body.get("emailRuleSettings")
     rules = {} if rules is None else rules
-    if not isinstance(rules, dict):
+    # The receive pipeline walks the forwarding rules: they must at least be a list.
+    if not isinstance(rules, dict) or not isinstance(rules.get("emailForwardingList", []), list):
         raise ApiError(400, INVALID_INPUT)
     change_override, override = _subdomain_override(body)
     if lists["verifiedAddressList"]:
@@ -153,6 +154,15 @@ def _stored_list(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
+def _stored_rules(value: Any) -> dict[str, Any]:
+    """The stored receive rules; forwarding rules that are not a list read as none."""
+    if not isinstance(value, dict):
+        return {}
+    if isinstance(value.get("emailForwardingList", []), list):
+        return value
+    return {key: item for key, item in value.items() if key != "emailForwardingList"}
+
+
 def from_rows(rows: dict[str, Any]) -> AccountSettings:
     """The settings of the stored rows; a row of the wrong shape reads as its default."""
     creation = rows.get(ADDRESS_CREATION_KEY)
@@ -166,7 +176,7 @@ def from_rows(rows: dict[str, Any]) -> AccountSettings:
             limit = None
     return AccountSettings(
         **{name: _stored_list(rows.get(key)) for name, key in LIST_KEYS.items()},
-        emailRuleSettings=rules if isinstance(rules, dict) else {},
+        emailRuleSettings=_stored_rules(rules),
         addressCreationSettings={"enableSubdomainMatch": match} if isinstance(match, bool) else {},
         sendMailLimitConfig=limit,
     )
