@@ -64,17 +64,6 @@ async def require_user(claim: Annotated[UserClaim, Depends(signed_user)], servic
 UserDep = Annotated[UserClaim, Depends(require_user)]
 
 
-async def optional_user(request: Request, services: ServicesDep) -> UserClaim | None:
-    """No `x-user-token`: anonymous. A token that is not valid: 401, not a silent anonymous
-    action the person would lose track of."""
-    if not request.headers.get("x-user-token"):
-        return None
-    return await require_user(signed_user(request, services), services)
-
-
-OptionalUserDep = Annotated[UserClaim | None, Depends(optional_user)]
-
-
 def role_of(request: Request, services: ServicesDep) -> str | None:
     """The role carried by a valid `x-user-access-token`, if any."""
     token = request.headers.get("x-user-access-token")
