@@ -144,6 +144,15 @@ def test_a_bad_payload_changes_nothing(make_server: ServerFactory, bad: dict[str
     assert stored(server) == snapshot
 
 
+def test_a_body_that_is_not_a_json_object(make_server: ServerFactory) -> None:
+    server = make_server(TITLE="compat-account-atomic")
+    for content in (b"{oops", b"[]", b"null", b'"text"'):
+        response = server.admin(
+            "POST", "/admin/account_settings", content=content, headers={"content-type": "application/json"}
+        )
+        assert (response.status_code, response.text) == (400, "Invalid input")
+
+
 def test_verified_addresses_need_a_send_binding(make_server: ServerFactory) -> None:
     server = make_server(TITLE="compat-account-verified")
     body = {**REQUIRED, "verifiedAddressList": ["v@else.example"], "blockList": ["nope"]}
