@@ -150,6 +150,10 @@ def test_role_prefix_even_empty_wins_and_a_role_without_one_takes_prefix(rules: 
     name = "r" + tail()
     assert address_of(rules, name=name, headers={"x-user-token": bare_user}) == f"{name}@example.org"
     assert address_of(rules, name=name, headers={"x-user-token": plain_user}) == f"tmp{name}@example.org"
+    # Roles as configured (domains normalised), a role without a prefix key without one here too.
+    plain = {"role": "plain", "domains": ["example.org"]}
+    assert rules.user("GET", "/user_api/settings", plain_user).json()["user_role"] == plain
+    assert rules.admin("GET", "/admin/user_roles").json() == [ROLES[0], plain]
     # The role's domains are the only ones offered to its users.
     assert create(rules, name="s" + tail(), domain="test.example", headers={"x-user-token": bare_user}) == (
         400,

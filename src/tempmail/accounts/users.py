@@ -332,12 +332,11 @@ class UserService:
         renew = int(claim.payload.get("exp", 0)) - now < RENEW_WITHIN_DAYS * DAY
         configured = self.roles.config_of(role)
         user_role = None
-        if role:
-            user_role = {
-                "role": role,
-                "domains": configured.domains if configured else [],
-                "prefix": configured.prefix if configured else "",
-            }
+        if configured is not None:
+            # As configured: a role without a `prefix` key has none here either.
+            user_role = configured.model_dump(exclude_none=True)
+        elif role:
+            user_role = {"role": role, "domains": [], "prefix": ""}
         return {
             **claim.payload,
             "is_admin": bool(role and role == self.settings.ADMIN_USER_ROLE),

@@ -81,7 +81,7 @@ async def reset_password(user_id: IdPath, body: PasswordBody, services: Services
 
 @router.get("/user_roles")
 async def user_roles(services: ServicesDep) -> list[dict[str, Any]]:
-    return [role.model_dump() for role in services.settings.USER_ROLES]
+    return [role.model_dump(exclude_none=True) for role in services.settings.USER_ROLES]
 
 
 @router.post("/user_roles")
