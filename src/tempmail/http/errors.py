@@ -19,14 +19,15 @@ from tempmail.http.context import get_services
 log = logging.getLogger(__name__)
 
 
-def _lang(request: Request) -> str:
-    """`x-lang`, else DEFAULT_LANG (the one rule, `tempmail.errors.language`)."""
+def request_language(request: Request) -> str:
+    """The language of an answer to `request`: `x-lang`, else DEFAULT_LANG (the one rule,
+    `tempmail.errors.language`)."""
     return language(request.headers.get("x-lang"), get_services(request).settings.DEFAULT_LANG)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return PlainTextResponse(exc.text(_lang(request)), status_code=exc.status)
+    return PlainTextResponse(exc.text(request_language(request)), status_code=exc.status)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:
@@ -38,14 +39,14 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
     detail = "; ".join(problems) or "malformed request"
     return PlainTextResponse(
-        ApiError(400, "Invalid input: {detail}", detail=detail).text(_lang(request)),
+        ApiError(400, "Invalid input: {detail}", detail=detail).text(request_language(request)),
         status_code=400,
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    text = ApiError(exc.status_code, str(exc.detail)).text(_lang(request))
+    text = ApiError(exc.status_code, str(exc.detail)).text(request_language(request))
     return PlainTextResponse(text, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tempmail.errors import ApiError, language
+from tempmail.errors import ApiError
 from tempmail.http.client_ip import client_ip, in_networks
+from tempmail.http.errors import request_language
 from tempmail.services import Services
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class IpAccessMiddleware:
                 request_ip(request, settings.TRUSTED_PROXIES), request.headers.get("x-fingerprint", "")
             )
         except ApiError as refused:
-            text = refused.text(language(request.headers.get("x-lang"), settings.DEFAULT_LANG))
+            text = refused.text(request_language(request))
             await PlainTextResponse(text, status_code=refused.status)(scope, receive, send)
             return
         except Exception:

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 from tempmail.errors import ApiError
 from tempmail.http.auth import AddressDep, RoleDep
 from tempmail.http.context import ServicesDep
+from tempmail.http.errors import request_language
 from tempmail.http.paging import IdPath, PagingDep
 from tempmail.web.fragments import ADDRESS, add_reader_routes, mail_list, pager
 from tempmail.web.mailview import mail_view, reply_draft, sent_item
@@ -77,7 +78,7 @@ async def _optional_feature(request: Request, load: Any) -> tuple[Any, str]:
     try:
         return await load, ""
     except ApiError as exc:
-        return None, exc.text(request.headers.get("x-lang"))
+        return None, exc.text(request_language(request))
 
 
 @router.get("/settings")
