@@ -68,10 +68,10 @@ GroupSubscriber = Callable[[list[StoredMail], MailStoredReport], Awaitable[None]
 
 @dataclass(frozen=True, slots=True)
 class _Subscription:
+    """One subscriber, as a handler of a whole group (a per-mail one loops over it)."""
+
     name: str
-    handler: Subscriber | None
-    detached: bool = False
-    group_handler: GroupSubscriber | None = None
+    run: GroupSubscriber
 
 
 class MailStored:
@@ -94,11 +94,28 @@ class MailStored:
         """Run `handler` for every stored mail, after those subscribed before it. A `detached`
         one (webhooks, which wait between retries) runs in a task of its own, so it holds up
         neither the subscribers after it nor the queue; shutdown still waits for it."""
-        self._subscriptions.append(_Subscription(name, handler, detached))
+
+        async def each(mails: list[StoredMail], report: MailStoredReport) -> None:
+            for mail in mails:
+                if detached:
+                    task = asyncio.get_running_loop().create_task(self._guarded(name, handler, mail, report))
+                    self._detached.add(task)
+                    task.add_done_callback(self._detached.discard)
+                else:
+                    await self._guarded(name, handler, mail, report)
+
+        self._subscriptions.append(_Subscription(name, each))
 
     def subscribe_group(self, name: str, handler: GroupSubscriber) -> None:
         """Run `handler` once per group of stored mails, in the same order as `subscribe`."""
-        self._subscriptions.append(_Subscription(name, None, group_handler=handler))
+
+        async def group(mails: list[StoredMail], report: MailStoredReport) -> None:
+            try:
+                await handler(mails, report)
+            except Exception:
+                log.exception("%s of mails %s failed", name, [mail.id for mail in mails])
+
+        self._subscriptions.append(_Subscription(name, group))
 
     def publish(self, mails: list[StoredMail]) -> None:
         """Queue the mails for the subscribers: it never delays the SMTP answer."""
@@ -138,34 +155,15 @@ class MailStored:
         """Run every subscriber now, in order, and report (detached ones are only started)."""
         report = MailStoredReport()
         for subscription in self._subscriptions:
-            if subscription.group_handler is not None:
-                await self._guarded_group(subscription.name, subscription.group_handler, mails, report)
-                continue
-            for mail in mails:
-                if subscription.detached:
-                    task = asyncio.get_running_loop().create_task(self._guarded(subscription, mail, report))
-                    self._detached.add(task)
-                    task.add_done_callback(self._detached.discard)
-                else:
-                    await self._guarded(subscription, mail, report)
+            await subscription.run(mails, report)
         return report
 
     @staticmethod
-    async def _guarded(subscription: _Subscription, mail: StoredMail, report: MailStoredReport) -> None:
-        assert subscription.handler is not None
+    async def _guarded(name: str, handler: Subscriber, mail: StoredMail, report: MailStoredReport) -> None:
         try:
-            await subscription.handler(mail, report)
+            await handler(mail, report)
         except Exception:
-            log.exception("%s of mail %s failed", subscription.name, mail.id)
-
-    @staticmethod
-    async def _guarded_group(
-        name: str, handler: GroupSubscriber, mails: list[StoredMail], report: MailStoredReport
-    ) -> None:
-        try:
-            await handler(mails, report)
-        except Exception:
-            log.exception("%s of mails %s failed", name, [mail.id for mail in mails])
+            log.exception("%s of mail %s failed", name, mail.id)
 
     async def drain(self, grace_seconds: float) -> None:
         """At shutdown (ingest has stopped): finish what is queued within `grace_seconds`,
