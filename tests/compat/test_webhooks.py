@@ -179,6 +179,23 @@ def test_a_failing_test_delivery_is_400_with_status_and_text(server: Server, rec
     assert (response.status_code, response.text) == (400, "send webhook error: 404 Not Found")
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"url": "not a url"},
+        {"url": "http://\u0000/"},
+        {"headers": "not json"},
+        {"headers": "[1]"},
+        {"method": "B W"},
+    ],
+)
+def test_an_undeliverable_setting_is_a_400_in_the_test_route(server: Server, broken: dict[str, str]) -> None:
+    jwt = server.new_address()["jwt"]
+    body = {**DEFAULT_SETTING, "enabled": True, "url": "http://127.0.0.1:9/", **broken}
+    response = server.with_jwt("POST", "/api/webhook/test", jwt, json=body)
+    assert response.status_code == 400 and response.text.startswith("send webhook error: ")
+
+
 def test_a_stored_mail_triggers_both_webhooks_with_the_extraction(
     server: Server, receiver: HttpReceiver
 ) -> None:

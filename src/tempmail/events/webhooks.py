@@ -205,8 +205,9 @@ class WebhookService:
                 headers=_headers(setting),
                 timeout=TIMEOUT_SECONDS,
             )
-        except (httpx.HTTPError, ValueError) as exc:
-            # ValueError: a URL or method httpx cannot use, as stored (settings are not validated).
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # Not only the network: a URL, method or header httpx cannot use, as stored (the
+            # settings are stored as given).
             raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
             raise WebhookFailed(f"{response.status_code} {response.reason_phrase}")
