@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,16 +15,16 @@ from tests.fakes.smtp_sink import Received, SmtpSink
 from tests.support import Server
 
 
+@pytest.fixture
+def server(make_server: ServerFactory, relay: SmtpSink) -> Server:
+    """Replies go out through `relay`, which records them."""
+    return make_server(SMTP_CONFIG=relay.smtp_config(), ENABLE_AUTO_REPLY="true")
+
+
 @pytest.fixture(scope="module")
 def relay() -> Iterator[SmtpSink]:
     with SmtpSink() as sink:
         yield sink
-
-
-@pytest.fixture
-def server(make_server: ServerFactory, relay: SmtpSink) -> Server:
-    relays = {domain: {"host": "127.0.0.1", "port": relay.port} for domain in ("test.example", "example.org")}
-    return make_server(SMTP_CONFIG=json.dumps(relays), ENABLE_AUTO_REPLY="true")
 
 
 def save(server: Server, jwt: str, **fields: Any) -> Any:

@@ -3,7 +3,6 @@ reference's reject reasons (and SMTP's answer with them), and the forwarding lis
 
 from __future__ import annotations
 
-import json
 import re
 import smtplib
 from collections.abc import Callable, Iterator
@@ -108,14 +107,15 @@ def test_failed_save(fresh_server: Callable[..., Server]) -> None:
         private.db.sql("ALTER TABLE raw_mails_away RENAME TO raw_mails")
 
 
+FORWARD_LISTS = {
+    "FORWARD_ADDRESS_LIST": '["all@archive.example"]',
+    "SUBDOMAIN_FORWARD_ADDRESS_LIST": '[{"domains": ["EXAMPLE.org"], "forward": "org@archive.example"}]',
+}
+
+
 @pytest.fixture
 def forwarding(make_server: ServerFactory, relay: SmtpSink) -> Server:
-    relays = {domain: {"host": "127.0.0.1", "port": relay.port} for domain in ("test.example", "example.org")}
-    return make_server(
-        SMTP_CONFIG=json.dumps(relays),
-        FORWARD_ADDRESS_LIST='["all@archive.example"]',
-        SUBDOMAIN_FORWARD_ADDRESS_LIST='[{"domains": ["EXAMPLE.org"], "forward": "org@archive.example"}]',
-    )
+    return make_server(SMTP_CONFIG=relay.smtp_config(), **FORWARD_LISTS)
 
 
 def forwarded_to(server: Server, to: str) -> list[str]:

@@ -32,9 +32,8 @@ def receiver() -> Iterator[HttpReceiver]:
 
 @pytest.fixture
 def server(make_server: ServerFactory, relay: SmtpSink) -> Server:
-    relays = {domain: {"host": "127.0.0.1", "port": relay.port} for domain in ("test.example", "example.org")}
     return make_server(
-        SMTP_CONFIG=json.dumps(relays),
+        SMTP_CONFIG=relay.smtp_config(),
         FORWARD_ADDRESS_LIST="keeper@archive.example",
         ENABLE_AUTO_REPLY="true",
         ENABLE_WEBHOOK="true",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import ssl
 import threading
 from dataclasses import dataclass
@@ -138,6 +139,10 @@ class SmtpSink:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def smtp_config(self, domains: tuple[str, ...] = ("test.example", "example.org")) -> str:
+        """SMTP_CONFIG sending mail from `domains` through this relay (the test servers' own)."""
+        return json.dumps({domain: {"host": self.host, "port": self.port} for domain in domains})
 
     def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
         """Block until at least `count` messages arrived and return them all; delivery is asynchronous."""
