@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import jwt as pyjwt
 import pytest
 
 from tests.compat.sending_support import REQUIRED, recording_relay, relay_env
 from tests.conftest import ServerFactory
 from tests.fakes.smtp_sink import SmtpSink
-from tests.support import Server
+from tests.support import JWT_SECRET, Server
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +128,14 @@ def test_request_send_mail_access(server: Server) -> None:
 def test_external_send_with_a_bad_token(server: Server) -> None:
     response = server.client.post("/external/api/send_mail", json={**mail(), "token": "forged"})
     assert (response.status_code, response.text) == (400, "Failed to send mail invalid JWT token: forged")
+    foreign = pyjwt.encode({"address": "a@test.example", "address_id": 1}, "x" * 40, algorithm="HS256")
+    expired = pyjwt.encode({"address": "a@test.example", "address_id": 1, "exp": 1000}, JWT_SECRET)
+    for token, why in (
+        (foreign, f"token({foreign}) signature mismatched"),
+        (expired, f"token ({expired}) expired"),
+    ):
+        response = server.client.post("/external/api/send_mail", json={**mail(), "token": token})
+        assert (response.status_code, response.text) == (400, f"Failed to send mail {why}")
     address = server.new_address()
     good = server.client.post("/external/api/send_mail", json={**mail(), "token": address["jwt"]})
     assert (good.status_code, good.json()) == (200, {"status": "ok"})

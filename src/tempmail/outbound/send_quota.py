@@ -67,7 +67,13 @@ class SendQuota:
                 raise QuotaReached(period.reached)
 
     async def count_sent(self, config: SendMailLimitConfig | None) -> None:
-        """One more mail on every enabled counter; then the past periods' counters go."""
-        for period in periods(config, utcnow()):
+        """One more mail on every enabled counter; then the counters of past days and months go
+        (of both kinds, so a period switched off leaves nothing behind)."""
+        if config is None:
+            return
+        now = utcnow()
+        for period in periods(config, now):
             await self.counters.take(period.key, NO_CAP)
+        everything = SendMailLimitConfig(dailyEnabled=True, monthlyEnabled=True)
+        for period in periods(everything, now):
             await self.counters.drop_before(period.prefix, period.key)
