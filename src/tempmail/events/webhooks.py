@@ -86,6 +86,11 @@ class WebhookFailed(Exception):
     """A delivery did not get a 2xx answer (the message is `<status> <statusText>`)."""
 
 
+class Undeliverable(WebhookFailed):
+    """The setting itself cannot be delivered (headers not a JSON object, a URL or method httpx
+    refuses): trying again would only fail again."""
+
+
 def sender_of(header: str, fallback: str) -> str:
     """The parsed From as `"<name> <<address>>"` (trimmed), else the envelope sender."""
     name, address = parseaddr(header)
@@ -127,9 +132,9 @@ def _headers(setting: WebhookSettings) -> dict[str, str]:
     try:
         decoded = json.loads(setting.headers or "{}")
     except json.JSONDecodeError as exc:
-        raise WebhookFailed(f"headers are not JSON ({exc.msg})") from None
+        raise Undeliverable(f"headers are not JSON ({exc.msg})") from None
     if not isinstance(decoded, dict):
-        raise WebhookFailed("headers are not a JSON object")
+        raise Undeliverable("headers are not a JSON object")
     return {str(key): str(value) for key, value in decoded.items()}
 
 
@@ -205,9 +210,10 @@ class WebhookService:
                 headers=_headers(setting),
                 timeout=TIMEOUT_SECONDS,
             )
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            # Not only the network: a URL, method or header httpx cannot use, as stored (the
-            # settings are stored as given).
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL, ValueError) as exc:
+            # A URL, method or header httpx cannot use, as stored (settings are stored as given).
+            raise Undeliverable(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
             raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
             raise WebhookFailed(f"{response.status_code} {response.reason_phrase}")
@@ -226,6 +232,8 @@ class WebhookService:
                 log.warning(
                     "webhook %s for mail %s failed (attempt %d): %s", setting.url, mail.id, attempt + 1, exc
                 )
+                if isinstance(exc, Undeliverable):
+                    return False
         return False
 
     async def fire(self, mail: StoredMail) -> None:
