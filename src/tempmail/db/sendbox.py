@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.paging import Page, fetch_page
@@ -34,12 +33,6 @@ class SendboxStore:
             statement = statement.where(sendbox.c.address == owner)
         async with self.engine.begin() as conn:
             return (await conn.execute(statement)).rowcount > 0
-
-    async def count_since(self, since: datetime) -> int:
-        """Mails sent since `since` (the server's daily and monthly quotas)."""
-        query = select(func.count()).where(sendbox.c.created_at >= since)
-        async with self.engine.connect() as conn:
-            return int(await conn.scalar(query) or 0)
 
     async def clear(self, owner: str) -> int:
         async with self.engine.begin() as conn:
