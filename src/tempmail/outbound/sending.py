@@ -1,9 +1,11 @@
-"""Sending from an address (API.md §7): the checks, the balance, the quota, send access and the
-sent box.
+"""Sending (COMPAT §6): from an address, by the admin, and the admin's structured send through a
+relay; the balance, the server quota, send access and the sent box.
 
-The checks run in the reference's order, so a client sees the same first error. The balance is
-reserved atomically before the relay is asked and given back if the relay refuses, so it is
-charged only for mail that was accepted, and two parallel sends can never spend one unit twice.
+The checks run in the reference's order with its texts, so a client sees the same first error,
+and a refused send changes nothing. The balance is reserved atomically before the relay is asked
+and given back if the relay refuses, so it is charged only for mail that was accepted, and two
+parallel sends can never spend one unit twice. Our own extras (a recipient's syntax, CR/LF in a
+header, the mail a reply answers) are checked where the reference would have sent anyway.
 """
 
 from __future__ import annotations
