@@ -195,10 +195,11 @@ class AddressService:
         return _random_label(length)
 
     async def _check_block_list(self, local: str) -> None:
-        """The admin's block list: any entry contained in the name refuses it."""
+        """The admin's block list: any entry contained in the name refuses it, with the
+        reference's bare text (COMPAT §11.5 gives it without the creation prefix)."""
         for blocked in (await self.accounts.get()).blockList:
             if blocked and blocked in local:
-                raise _failed(f"Name[{local}]is blocked")
+                raise ApiError(400, "Name[{name}]is blocked", name=local)
 
     @staticmethod
     def _check_length(local: str, low: int, high: int) -> None:
