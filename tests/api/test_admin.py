@@ -94,15 +94,29 @@ def test_admin_new_address_rules(make_server: ServerFactory) -> None:
         admin_create(strict, "x" + tail[:1], domain="example.org", enablePrefix=False)["address"]
         == f"x{tail[:1]}@example.org"
     )
-    long_name = "l" + tail[:39]
-    assert admin_create(strict, long_name, domain="test.example")["address"] == f"tmp{long_name}@test.example"
+    # The admin's bounds are the reference's fixed 1..30, not MIN/MAX_ADDRESS_LEN (COMPAT §11.5).
+    long_name = "l" + tail[:29]
+    created = admin_create(strict, long_name, domain="test.example", enablePrefix=True)
+    assert created["address"] == f"tmp{long_name}@test.example"
+    assert (
+        admin_create(strict, "p" + tail[:8], domain="test.example")["address"] == f"p{tail[:8]}@test.example"
+    )
+    response = strict.admin(
+        "POST", "/admin/new_address", json={"name": long_name + "x", "domain": "test.example"}
+    )
+    assert (response.status_code, response.text) == (
+        400,
+        "Failed to create address: Name is too long (max 30)",
+    )
     response = strict.admin("POST", "/admin/new_address", json={"domain": "test.example"})
     assert (response.status_code, response.text) == (400, "Required field is missing")
     response = strict.admin(
         "POST", "/admin/new_address", json={"name": "zz" + tail[:6], "domain": "nope.example"}
     )
     assert (response.status_code, response.text) == (400, "Failed to create address: Invalid domain")
-    response = strict.admin("POST", "/admin/new_address", json={"name": long_name, "domain": "test.example"})
+    response = strict.admin(
+        "POST", "/admin/new_address", json={"name": long_name, "domain": "test.example", "enablePrefix": True}
+    )
     assert (response.status_code, response.text) == (400, "Failed to create address: Address already exists")
 
 

@@ -18,7 +18,8 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(requir
 class AdminNewAddressBody(BaseModel):
     name: str | None = None
     domain: str | None = None
-    enablePrefix: bool = True
+    # The reference applies PREFIX only when the body asks for it.
+    enablePrefix: bool = False
     enableRandomSubdomain: bool = False
 
 
