@@ -195,8 +195,13 @@ def test_random_subdomain_needs_a_random_subdomain_domain(rules: Server) -> None
     )
     assert zh.text == "创建邮箱地址失败: 当前域名未启用随机子域名"
     name = "n" + tail()
-    made = address_of(rules, name=name, domain="rnd.example.org", enableRandomSubdomain=True)
-    assert re.fullmatch(rf"tmp{name}@[a-z0-9]\.rnd\.example\.org", made)
+    status, text = create(rules, name=name, domain="rnd.example.org", enableRandomSubdomain=True)
+    assert status == 200, text
+    made = json.loads(text)
+    assert re.fullmatch(rf"tmp{name}@[a-z0-9]\.rnd\.example\.org", made["address"])
+    # and mail reaches it over SMTP
+    rules.send(made["address"], f"To: {made['address']}\r\nSubject: sub\r\n\r\nto a random subdomain\r\n")
+    assert rules.mails(made["jwt"])["count"] == 1
 
 
 def test_longest_matching_base_wins(rules: Server) -> None:
