@@ -14,6 +14,7 @@ import pytest
 from tests.compat.sending_support import REQUIRED, recording_relay, relay_env
 from tests.conftest import ServerFactory
 from tests.fakes.smtp_sink import SmtpSink
+from tests.outbound.test_sending import mail
 from tests.support import JWT_SECRET, Server
 
 
@@ -25,18 +26,6 @@ def sink() -> Iterator[SmtpSink]:
 @pytest.fixture
 def server(make_server: ServerFactory, sink: SmtpSink) -> Server:
     return make_server(**relay_env(sink, TITLE="compat-sending", DEFAULT_SEND_BALANCE="10"))
-
-
-def mail(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "from_name": "Ann",
-        "to_mail": "bob@remote.example",
-        "to_name": "Bob",
-        "subject": f"s {uuid.uuid4().hex[:8]}",
-        "content": "hello",
-        "is_html": False,
-    }
-    return {**body, **overrides}
 
 
 def send(server: Server, jwt: str, **overrides: Any) -> tuple[int, str]:
@@ -70,7 +59,7 @@ def test_sendbox_row_is_the_reference_record(server: Server, sink: SmtpSink) -> 
     newest, oldest = (json.loads(row["raw"]) for row in rows)
     assert oldest == {
         "version": "v2",
-        "from_name": "Ann",
+        "from_name": "Alice Sender",
         "to_mail": "bob@remote.example",
         "to_name": "Bob",
         "subject": body["subject"],

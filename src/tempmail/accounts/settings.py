@@ -14,23 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tempmail.config import Settings
+from tempmail.db.account_settings_keys import ADDRESS_CREATION_KEY, EMAIL_RULES_KEY, LIST_KEYS, SEND_LIMIT_KEY
 from tempmail.db.kv import CACHE_SECONDS, SettingsStore
 from tempmail.errors import ApiError
 from tempmail.ttl_cache import TtlCache
 
 INVALID_INPUT = "Invalid input"
 
-# The reference's keys (`fromBlockList` is in its KV, under the name kept here).
-LIST_KEYS = {
-    "blockList": "address_block_list",
-    "sendBlockList": "send_block_list",
-    "verifiedAddressList": "verified_address_list",
-    "fromBlockList": "temp-mail-email-black-list",
-    "noLimitSendAddressList": "no_limit_send_address_list",
-}
-EMAIL_RULES_KEY = "email_rule_settings"
-ADDRESS_CREATION_KEY = "address_creation_settings"
-SEND_LIMIT_KEY = "send_mail_limit_config"
 ALL_KEYS = [*LIST_KEYS.values(), EMAIL_RULES_KEY, ADDRESS_CREATION_KEY, SEND_LIMIT_KEY]
 REQUIRED = ("blockList", "sendBlockList", "verifiedAddressList")
 

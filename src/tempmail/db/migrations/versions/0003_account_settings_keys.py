@@ -17,23 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from tempmail.db.account_settings_keys import ADDRESS_CREATION_KEY, EMAIL_RULES_KEY, LIST_KEYS, SEND_LIMIT_KEY
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_KEY = "account_settings"
-LIST_KEYS = {
-    "blockList": "address_block_list",
-    "sendBlockList": "send_block_list",
-    "verifiedAddressList": "verified_address_list",
-    "fromBlockList": "temp-mail-email-black-list",
-    "noLimitSendAddressList": "no_limit_send_address_list",
-}
 OBJECT_KEYS = {
-    "emailRuleSettings": "email_rule_settings",
-    "addressCreationSettings": "address_creation_settings",
-    "sendMailLimitConfig": "send_mail_limit_config",
+    "emailRuleSettings": EMAIL_RULES_KEY,
+    "addressCreationSettings": ADDRESS_CREATION_KEY,
+    "sendMailLimitConfig": SEND_LIMIT_KEY,
 }
 
 settings = sa.table(
