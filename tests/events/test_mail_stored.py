@@ -254,6 +254,22 @@ def test_a_failing_webhook_is_retried(server: Server, receiver: HttpReceiver) ->
     assert first.body == second.body
 
 
+def test_an_undeliverable_webhook_is_not_retried(server: Server, receiver: HttpReceiver) -> None:
+    created = server.new_address()
+    url = f"{receiver.url}/{unique('never')}"
+    server.with_jwt(
+        "POST", "/api/webhook/settings", created["jwt"], json=hook(receiver, url=url, headers="[1]")
+    )
+    server.send(created["address"], raw_mail(created["address"], unique()))
+    deadline = time.monotonic() + 10
+    while f"webhook {url} for mail" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "headers are not a JSON object" in server.output()
+    time.sleep(1.5)  # past the first retry's delay (1 s)
+    attempts = [line for line in server.output().splitlines() if f"webhook {url} for mail" in line]
+    assert len(attempts) == 1 and "(attempt 1)" in attempts[0]
+
+
 def test_a_slow_webhook_never_holds_up_the_mail(server: Server, receiver: HttpReceiver) -> None:
     created = server.new_address()
     server.with_jwt("POST", "/api/webhook/settings", created["jwt"], json=hook(receiver))
