@@ -7,6 +7,7 @@ Account settings are global to a server, so every test here has a server of its 
 from __future__ import annotations
 
 import json
+import smtplib
 from typing import Any
 
 import httpx
@@ -192,11 +193,18 @@ def test_effective_subdomain_match(
     expected = {**status, "storedEnabled": stored_value} if stored_value is not None else status
     assert get(server)["addressCreationSubdomainMatchStatus"] == expected
     created = server.client.post("/api/new_address", json={"name": "sub", "domain": "mail.test.example"})
+    mail = b"Subject: on a subdomain\r\n\r\nhello\r\n"
     if status["effectiveEnabled"]:
         assert created.status_code == 200, created.text
-        assert created.json()["address"].endswith("@mail.test.example")
+        address = created.json()["address"]
+        assert address.endswith("@mail.test.example")
+        # What may be created must also receive: SMTP follows the same effective value.
+        server.send(address, mail)
+        assert server.mails(created.json()["jwt"])["count"] == 1
     else:
         assert (created.status_code, created.text) == (400, "Failed to create address: Invalid domain")
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            server.send("sub@mail.test.example", mail)
 
 
 def test_the_merged_document_of_older_versions_is_migrated(backend: str) -> None:

@@ -219,10 +219,14 @@ class Pipeline:
             log.exception("storing a mail for %s failed", [d.recipient for d in deliveries])
             raise StoreFailed(str(exc)) from exc
 
+    async def accepts_domain(self, domain: str) -> bool:
+        """Mail for this domain is ours to store (SMTP asks at RCPT, per recipient)."""
+        return receives_mail_for(self.settings, domain, await self.accounts.subdomain_match())
+
     async def _our_domain(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """Never an open relay. SMTP refuses at RCPT already; this guards the test route."""
         _, _, domain = delivery.recipient.rpartition("@")
-        return None if receives_mail_for(self.settings, domain) else RELAYING_DENIED
+        return None if await self.accepts_domain(domain) else RELAYING_DENIED
 
     async def _blocked_sender(self, mail: InboundMail, delivery: Delivery) -> str | None:
         """BLACK_LIST and the admin's `fromBlockList`: substrings of the envelope sender or

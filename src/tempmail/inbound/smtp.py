@@ -14,7 +14,6 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tempmail.accounts.domains import receives_mail_for
 from tempmail.config import Settings
 from tempmail.inbound.pipeline import InboundMail, Pipeline, StoreFailed
 
@@ -44,7 +43,7 @@ class InboundHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         local, _, domain = address.rpartition("@")
-        if not local or not receives_mail_for(self.settings, domain):
+        if not local or not await self.pipeline.accepts_domain(domain):
             return "550 5.7.1 Relaying denied: we do not accept mail for this domain"
         envelope.rcpt_tos.append(address)
         return "250 OK"

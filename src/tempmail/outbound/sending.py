@@ -109,17 +109,21 @@ class SendService:
     ) -> None:
         """COMPAT §6.1, its checks in the reference's order."""
         account = await self.accounts.get()
-        if not receives_mail_for(self.settings, domain_of(address)):
+        if not await self._ours(address):
             raise SendError("Invalid domain")
         charged = not self.unlimited(address, role, account)
         if charged and await self._charged_balance(address) <= 0:
             raise SendError("No balance")
         await self._send(Sending(address, charged, address_id), request, account, client_ip)
 
+    async def _ours(self, address: str) -> bool:
+        """The sender is one of our addresses: its domain is one we receive mail for."""
+        return receives_mail_for(self.settings, domain_of(address), await self.accounts.subdomain_match())
+
     async def send_as_admin(self, from_mail: str, request: SendRequest, client_ip: str) -> None:
         """COMPAT §6.2: the address flow for any of our addresses, without a balance."""
         address = from_mail.strip().lower()
-        if not receives_mail_for(self.settings, domain_of(address)) or "@" not in address:
+        if not await self._ours(address) or "@" not in address:
             raise SendError("Invalid domain")
         await self._send(Sending(address, charged=False), request, await self.accounts.get(), client_ip)
 
