@@ -244,6 +244,8 @@ class Settings(BaseSettings):
     ENABLE_USER_DELETE_EMAIL: bool = False
     ENABLE_ADDRESS_PASSWORD: bool = False
     ENABLE_AUTO_REPLY: bool = False
+    # tempmail's own: no auto-reply to automated mail (RFC 3834). Off = the reference's behaviour.
+    AUTO_REPLY_SKIP_AUTOMATED: bool = False
     ENABLE_WEBHOOK: bool = False
     DEFAULT_SEND_BALANCE: int = Field(default=0, ge=0)
     NO_LIMIT_SEND_ROLE: StrList = Field(default_factory=list)

@@ -103,7 +103,9 @@ class Services:
         http = httpx.AsyncClient(follow_redirects=False)
         sender = Sender(settings, http)
         account_settings = AccountSettingsService(settings, kv)
-        auto_reply = AutoReplyService(settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), sender)
+        auto_reply = AutoReplyService(
+            settings.ENABLE_AUTO_REPLY, AutoReplyStore(db.engine), sender, settings.AUTO_REPLY_SKIP_AUTOMATED
+        )
         webhooks = WebhookService(settings, kv, http)
         extraction = ExtractionService(kv, mails)
         meter = IngestMeter()

@@ -123,6 +123,25 @@ def test_every_qualifying_mail_is_answered(server: Server, relay: SmtpSink) -> N
     assert reply["In-Reply-To"].endswith("@remote.example>")
 
 
+def test_automated_mail_is_skipped_only_when_asked(make_server: ServerFactory, relay: SmtpSink) -> None:
+    """AUTO_REPLY_SKIP_AUTOMATED (ours, off by default): RFC 3834 loop protection for servers
+    on the open Internet; an ordinary mail is still answered."""
+    server = make_server(
+        SMTP_CONFIG=relay.smtp_config(), ENABLE_AUTO_REPLY="true", AUTO_REPLY_SKIP_AUTOMATED="true"
+    )
+    created = server.new_address()
+    enabled_reply(server, created["jwt"])
+    sender = f"{uuid.uuid4().hex[:10]}@remote.example"
+    for extra in (
+        "Precedence: bulk\r\n",
+        "List-Id: <l.remote.example>\r\n",
+        "Auto-Submitted: auto-replied\r\n",
+    ):
+        assert receive(server, created["address"], sender, extra)["replyCalled"] is False
+    assert receive(server, created["address"], "mailer-daemon@remote.example")["replyCalled"] is False
+    assert receive(server, created["address"], sender)["replyCalled"] is True
+
+
 @pytest.mark.parametrize(
     ("prefix", "sender", "replied"),
     [

@@ -1,10 +1,11 @@
 """Auto-reply (API.md §8, COMPAT §14): an address answers its senders with a fixed message.
 
 As the reference does: every received mail that has a Message-ID and whose envelope sender
-matches the address's `source_prefix` gets the reply, however often that sender writes. (Our
-earlier once-a-day limit and RFC 3834 filters are gone: clients and the reference's tests
-expect a reply to each qualifying mail. The reply still says `Auto-Submitted: auto-replied`, so
-a well-behaved responder on the other side does not answer it.)
+matches the address's `source_prefix` gets the reply, however often that sender writes: clients
+and the reference's tests expect a reply to each qualifying mail. The reply says
+`Auto-Submitted: auto-replied`, so a well-behaved responder on the other side does not answer
+it; with AUTO_REPLY_SKIP_AUTOMATED (ours, off by default) we do not answer automated mail either
+(RFC 3834 §2), so two responders can never keep answering each other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.kv import CACHE_SECONDS
 from tempmail.errors import ApiError, InvalidMail, SendFailed
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
-from tempmail.inbound.pipeline import header_of
+from tempmail.inbound.pipeline import HeaderBlock, header_of
 from tempmail.outbound.relays import OutgoingMail, Sender, build_message
 from tempmail.ttl_cache import MISSING, TtlCache
 
@@ -53,9 +54,30 @@ def sender_matches(source_prefix: str, sender: str) -> bool:
     return sender.startswith(source_prefix)
 
 
+_AUTOMATED_LOCAL_PARTS = re.compile(
+    r"^(mailer-daemon|postmaster|owner-.*|.*-request|no-?reply|bounces?)$", re.I
+)
+
+
+def is_automated(mail: StoredMail) -> bool:
+    """RFC 3834 §2: no reply to a daemon's return path, to auto-submitted mail, or to lists."""
+    if _AUTOMATED_LOCAL_PARTS.match(mail.mail_from.partition("@")[0]):
+        return True
+    headers = HeaderBlock(mail.raw)
+    auto_submitted = headers.get("Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if headers.get("Precedence").lower() in ("bulk", "list", "junk"):
+        return True
+    return any(headers.get(name) for name in ("List-Id", "List-Unsubscribe", "X-Autoreply"))
+
+
 class AutoReplyService:
-    def __init__(self, enabled: bool, store: AutoReplyStore, sender: Sender) -> None:
+    def __init__(
+        self, enabled: bool, store: AutoReplyStore, sender: Sender, skip_automated: bool = False
+    ) -> None:
         self.enabled = enabled
+        self.skip_automated = skip_automated
         self.store = store
         self._settings: TtlCache[str, dict[str, Any] | None] = TtlCache(CACHE_SECONDS)
         self.sender = sender
@@ -98,6 +120,8 @@ class AutoReplyService:
         reply hook was called)."""
         parent = header_of(mail.raw, "Message-ID")
         if not self.enabled or not parent or not mail.mail_from:
+            return False
+        if self.skip_automated and is_automated(mail):
             return False
         settings = await self._settings_of(mail.address)
         if not settings or not settings["enabled"]:
