@@ -8,6 +8,7 @@ they do not see each other's data.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -41,12 +42,61 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+ServerKey = tuple[str, frozenset[tuple[str, str]]]
+# Shared servers kept running at once. Each holds PostgreSQL connections (and a process); the
+# suite asks for far more settings sets than PostgreSQL's default 100 connections would carry.
+MAX_SHARED_SERVERS = 10
+
+
+class SharedServers:
+    """Servers shared per (backend, settings), started on first use.
+
+    Beyond MAX_SHARED_SERVERS, the longest-unused servers that no test of the running module
+    has asked for are stopped; one asked for again later starts afresh on a new database (tests
+    use unique names and set up their own state). A module's own servers are never stopped
+    under it, so module-scoped fixtures may keep theirs.
+    """
+
+    def __init__(self) -> None:
+        self.servers: OrderedDict[ServerKey, Server] = OrderedDict()
+        self.asked_by: dict[ServerKey, str] = {}
+        self.module = ""
+
+    def get(self, backend: str, env: dict[str, str]) -> Server:
+        key = (backend, frozenset(env.items()))
+        if key not in self.servers:
+            self._make_room()
+            self.servers[key] = Server(backend, env).start()
+        self.servers.move_to_end(key)
+        self.asked_by[key] = self.module
+        return self.servers[key]
+
+    def _make_room(self) -> None:
+        idle = [key for key in self.servers if self.asked_by[key] != self.module]
+        while len(self.servers) >= MAX_SHARED_SERVERS and idle:
+            key = idle.pop(0)
+            self.servers.pop(key).close()
+            del self.asked_by[key]
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        self.servers.clear()
+
+
+SHARED = SharedServers()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the test's fixtures: which module is running (see SharedServers)."""
+    SHARED.module = item.nodeid.partition("::")[0]
+
+
 @pytest.fixture(scope="session")
-def _servers() -> Iterator[dict[tuple[str, frozenset[tuple[str, str]]], Server]]:
-    cache: dict[tuple[str, frozenset[tuple[str, str]]], Server] = {}
-    yield cache
-    for server in cache.values():
-        server.close()
+def _servers() -> Iterator[SharedServers]:
+    yield SHARED
+    SHARED.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -63,21 +113,16 @@ ServerFactory = Callable[..., Server]
 
 
 @pytest.fixture(scope="session")
-def make_server(
-    backend: str, _servers: dict[tuple[str, frozenset[tuple[str, str]]], Server]
-) -> ServerFactory:
+def make_server(backend: str, _servers: SharedServers) -> ServerFactory:
     """`make_server(KEY="value", ...)`: a running server with the base test settings plus these."""
 
     def factory(**env: str) -> Server:
-        key = (backend, frozenset(env.items()))
-        if key not in _servers:
-            _servers[key] = Server(backend, env).start()
-        return _servers[key]
+        return _servers.get(backend, env)
 
     return factory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def server(make_server: ServerFactory) -> Server:
     """The server with the base test settings (see tests.support.BASE_ENV)."""
     return make_server()

@@ -38,6 +38,8 @@ BASE_ENV: dict[str, str] = {
     "E2E_TEST_MODE": "true",
     "SMTP_HOSTNAME": "mx.test.example",
     "LOG_LEVEL": "warning",
+    # Dozens of test servers share one PostgreSQL (max_connections 100 by default).
+    "DATABASE_POOL_SIZE": "2",
 }
 
 # Settings of the servers that test user accounts and roles (one shared server per backend).

@@ -90,7 +90,7 @@ async def serve(settings: Settings) -> None:
 
 
 async def _db_upgrade(settings: Settings) -> None:
-    db = Database(settings.DATABASE_URL)
+    db = Database(settings.DATABASE_URL, settings.DATABASE_POOL_SIZE)
     try:
         await db.upgrade()
         current, _ = await db.version()

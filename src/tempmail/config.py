@@ -209,6 +209,9 @@ class Settings(BaseSettings):
 
     # Server (tempmail's own)
     DATABASE_URL: str = "sqlite:///./tempmail.db"
+    # PostgreSQL connections one node keeps open (as many again for bursts): with several nodes
+    # (or many test servers) on one database, their sum must stay under max_connections.
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1, le=1000)
     HTTP_LISTEN: str = "0.0.0.0:8787"
     SMTP_LISTEN: str = "0.0.0.0:2525"
     SMTP_HOSTNAME: str = Field(default_factory=socket.getfqdn)

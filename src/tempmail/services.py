@@ -81,7 +81,7 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
-        db = Database(settings.DATABASE_URL)
+        db = Database(settings.DATABASE_URL, settings.DATABASE_POOL_SIZE)
         try:
             await db.upgrade()
             kv = SettingsStore(db.engine)

@@ -122,9 +122,12 @@ def test_every_allowed_domain_when_default_domains_is_empty(reference: Server) -
 
 
 def test_admin_address_with_prefix(reference: Server) -> None:
+    """The admin's PREFIX (lower-cased) only with `enablePrefix: true`, as the reference."""
     name = f"a{uuid.uuid4().hex[:10]}"
-    created = ok(reference.admin("POST", "/admin/new_address", json={"name": name, "domain": "Example.ORG"}))
-    assert created["address"] == f"tmp{name}@example.org"
+    body = {"name": name, "domain": "Example.ORG", "enablePrefix": True}
+    assert ok(reference.admin("POST", "/admin/new_address", json=body))["address"] == f"tmp{name}@example.org"
+    bare = {"name": name, "domain": "Example.ORG"}
+    assert ok(reference.admin("POST", "/admin/new_address", json=bare))["address"] == f"{name}@example.org"
 
 
 def test_role_prefix_and_empty_role_domains(reference: Server) -> None:

@@ -57,7 +57,7 @@ def _alembic_config() -> Config:
 class Database:
     """The process's engine, plus what the admin's database routes need to know about it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         options: dict[str, Any] = {"pool_pre_ping": self.dialect == "postgresql"}
@@ -67,8 +67,8 @@ class Database:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": 30}
         else:
-            options["pool_size"] = 10
-            options["max_overflow"] = 10
+            options["pool_size"] = pool_size
+            options["max_overflow"] = pool_size
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # Received mail is committed (see MailStore.insert) on connections of its own, in
         # autocommit mode and without the ping on checkout: each group of mails is then one
