@@ -358,17 +358,21 @@ def test_oauth2_failures_are_clear_400s(server: Server) -> None:
         bad_code = server.client.post(
             "/user_api/oauth2/callback", json={"clientID": provider.client_id, "code": "nope"}
         )
-        assert bad_code.status_code == 400 and bad_code.text.startswith("OAuth2 login failed")
+        # The reference's texts (COMPAT §2), naming the step that failed.
+        token_failed = (400, "Failed to get access token from Oauth2 provider")
+        assert (bad_code.status_code, bad_code.text) == token_failed
+        not_set = (400, "Oauth2 client ID is not set, please contact the administrator")
         unknown = server.client.post("/user_api/oauth2/callback", json={"clientID": "other", "code": "x"})
-        assert (unknown.status_code, unknown.text) == (400, "Invalid OAuth2 client ID")
-        assert (
-            server.client.get("/user_api/oauth2/login_url", params={"clientID": "other"}).status_code == 400
-        )
+        assert (unknown.status_code, unknown.text) == not_set
+        url = server.client.get("/user_api/oauth2/login_url", params={"clientID": "other"})
+        assert (url.status_code, url.text) == not_set
+        missing = server.client.post("/user_api/oauth2/callback", json={"clientID": provider.client_id})
+        assert (missing.status_code, missing.text) == (400, "Oauth2 client ID or code is missing")
         no_email = oauth_login(server, provider, {"name": "no mail here"})
-        assert no_email.status_code == 400
+        assert (no_email.status_code, no_email.text) == (400, "Failed to get user email from Oauth2 provider")
         configure(server, provider, clientSecret="wrong")
         wrong_secret = oauth_login(server, provider, {"email": email()})
-        assert wrong_secret.status_code == 400
+        assert (wrong_secret.status_code, wrong_secret.text) == token_failed
     with OAuth2Provider() as gone:
         configure(server, gone)
     down = oauth_login_without_browser(server, gone.client_id)

@@ -23,6 +23,8 @@ from tempmail.errors import ApiError
 
 log = logging.getLogger(__name__)
 
+CLIENT_ID_NOT_SET = "Oauth2 client ID is not set, please contact the administrator"
+
 OAUTH2_SETTINGS_KEY = "user_oauth2_settings"
 PROVIDER_TIMEOUT_SECONDS = 10.0
 
@@ -104,7 +106,7 @@ class OAuth2Service:
     async def _provider(self, client_id: str | None) -> OAuth2ProviderSettings:
         provider = next((p for p in await self.providers() if client_id and p.clientID == client_id), None)
         if provider is None:
-            raise ApiError(400, "Invalid OAuth2 client ID")
+            raise ApiError(400, CLIENT_ID_NOT_SET)
         return provider
 
     def _client(self, provider: OAuth2ProviderSettings) -> AsyncOAuth2Client:
@@ -127,24 +129,25 @@ class OAuth2Service:
         return str(url)
 
     async def callback(self, client_id: str | None, code: str | None) -> str:
-        """Exchange the code, find the e-mail, and answer a user JWT."""
+        """Exchange the code, find the e-mail, and answer a user JWT. Failures answer the
+        reference's texts, naming the step that failed (the detail goes to the log)."""
+        if not client_id or not code:
+            raise ApiError(400, "Oauth2 client ID or code is missing")
         provider = await self._provider(client_id)
-        if not code:
-            raise ApiError(400, "Required field is missing")
-        try:
-            async with self._client(provider) as client:
+        async with self._client(provider) as client:
+            step = "Failed to get access token from Oauth2 provider"
+            try:
                 await client.fetch_token(provider.accessTokenURL, code=code, grant_type="authorization_code")
+                step = "Failed to get user info from Oauth2 provider"
                 response = await client.get(provider.userInfoURL, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 info = response.json()
-        except (AuthlibBaseError, httpx.HTTPError, ValueError) as exc:
-            log.warning("OAuth2 login through %s failed: %s", provider.name, exc)
-            raise ApiError(
-                400, "OAuth2 login failed: {reason}", reason=str(exc) or type(exc).__name__
-            ) from None
+            except (AuthlibBaseError, httpx.HTTPError, ValueError) as exc:
+                log.warning("OAuth2 login through %s failed (%s): %s", provider.name, step, exc)
+                raise ApiError(400, step) from None
         found = dig(info, provider.userEmailKey)
         if not isinstance(found, str) or not found:
-            raise ApiError(400, "OAuth2 login failed: {reason}", reason="the provider gave no e-mail address")
+            raise ApiError(400, "Failed to get user email from Oauth2 provider")
         email = normalize_email(reformat_email(provider, found))
         if provider.enableMailAllowList and email.rpartition("@")[2] not in provider.mailAllowList:
             raise ApiError(
