@@ -141,15 +141,6 @@ class AddressService:
         """Record activity (the inactive-address cleanup goes by it)."""
         await self.store.touch(address_id)
 
-    async def get(self, address_id: int) -> Any | None:
-        return await self.store.get(address_id)
-
-    async def find(self, address_id: int | None, name: str | None) -> Any | None:
-        """By id when given, else by name (trimmed, case-folded)."""
-        if address_id:
-            return await self.store.get(address_id)
-        return await self.store.get_by_name((name or "").strip().lower())
-
     async def name_of(self, address_id: int) -> str:
         row = await self.store.get(address_id)
         if row is None:
@@ -209,11 +200,6 @@ class AddressService:
         if len(local) > high:
             raise ApiError(400, FAILED, inner=f"Name is too long (max {high})")
 
-    async def subdomain_match(self) -> bool:
-        """The effective value of COMPAT §11.4: ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH=false is a
-        kill switch, else the admin's override, else the environment."""
-        return await self.accounts.subdomain_match()
-
     async def _resolve_domain(self, domain: str | None, allowed: list[str]) -> tuple[str, str]:
         """The domain of the new address and the allowed base it belongs to.
 
@@ -232,7 +218,7 @@ class AddressService:
         if domain in allowed:
             return domain, domain
         randoms = self.settings.RANDOM_SUBDOMAIN_DOMAINS
-        matching = await self.subdomain_match()
+        matching = await self.accounts.subdomain_match()
         bases = [base for base in allowed if domain.endswith("." + base) and (matching or base in randoms)]
         if not bases:
             raise _failed(INVALID_DOMAIN)

@@ -21,7 +21,7 @@ from typing import Any
 from tempmail.db.counters import CounterStore
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
-from tempmail.security.ip_rules import compiled, looks_like_regex, matches_any, whitelisted
+from tempmail.security.ip_rules import compiled, looks_like_regex, matches_any_pattern, whitelisted
 
 IP_SETTINGS_KEY = "ip_blacklist_settings"
 DAILY_COUNT_PREFIX = "limit|"
@@ -159,11 +159,12 @@ class IpAccessService:
                 raise ApiError(403, "Access denied: IP {ip} is not whitelisted", ip=ip)
             allowed = True
         blocking = bool(rules.get("enabled")) and not allowed
-        if blocking and fingerprint and matches_any(fingerprint, rules.get("fingerprintBlacklist") or []):
+        fingerprints = rules.get("fingerprintBlacklist") or []
+        if blocking and fingerprint and matches_any_pattern(fingerprint, fingerprints):
             raise ApiError(403, "Access denied: Browser fingerprint is blacklisted")
         if not ip:
             return
-        if blocking and matches_any(ip, rules.get("blacklist") or []):
+        if blocking and matches_any_pattern(ip, rules.get("blacklist") or []):
             raise ApiError(403, "Access denied: IP {ip} is blacklisted", ip=ip)
         limit = rules.get("dailyRequestLimit")
         if rules.get("enableDailyLimit") and isinstance(limit, int | float) and limit > 0:

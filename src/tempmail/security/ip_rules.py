@@ -47,7 +47,7 @@ def matches_pattern(value: str, pattern: str) -> bool:
     return pattern in value
 
 
-def matches_any(value: str, patterns: list[str]) -> bool:
+def matches_any_pattern(value: str, patterns: list[str]) -> bool:
     return any(matches_pattern(value, pattern) for pattern in patterns if pattern)
 
 
