@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tempmail.config import REFERENCE_VERSION, Settings
 from tempmail.http.auth import require_admin
+from tempmail.http.body import json_or_none
 from tempmail.http.context import ServicesDep
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -21,10 +22,7 @@ async def get_config(key: str, services: ServicesDep) -> dict[str, Any]:
 
 @router.post("/config")
 async def put_config(request: Request, services: ServicesDep) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
+    body = await json_or_none(request)
     fields = body if isinstance(body, dict) else {}
     key = await services.admin_config.put(fields.get("key"), fields.get("value"))
     return {"success": True, "key": key, "value": fields["value"]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tempmail.api.send import client_ip
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
+from tempmail.http.body import json_or_none
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
 from tempmail.outbound.relays import Attachment, OutgoingMail
@@ -39,14 +39,6 @@ def _address_filter(request: Request) -> str:
 INVALID_INPUT = "Invalid input"
 
 
-async def json_body(request: Request) -> Any:
-    """The body as JSON; anything else is `400 Invalid input`, as in the reference."""
-    try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, INVALID_INPUT) from None
-
-
 def admin_send_error(exc: SendError) -> ApiError:
     """The reference shows a contract text as it is and hides anything else (a relay's answer)."""
     return ApiError(400, str(exc)) if exc.known else ApiError(400, "Operation failed")
@@ -55,7 +47,7 @@ def admin_send_error(exc: SendError) -> ApiError:
 @router.post("/send_mail")
 async def send_mail(request: Request, services: ServicesDep) -> dict[str, Any]:
     try:
-        body = AdminSendRequest.model_validate(await json_body(request))
+        body = AdminSendRequest.model_validate(await json_or_none(request))
     except ValidationError:
         raise ApiError(400, INVALID_INPUT) from None
     try:
@@ -131,7 +123,7 @@ async def send_mail_by_binding(request: Request, services: ServicesDep) -> dict[
     """COMPAT §6.2; without any relay the binding is missing, whatever the body."""
     if not services.sending.has_binding():
         raise ApiError(400, "Please enable SEND_MAIL first")
-    mail = structured_mail(await json_body(request))
+    mail = structured_mail(await json_or_none(request))
     try:
         await services.sending.send_structured(mail)
     except SendError as exc:
@@ -176,5 +168,5 @@ async def account_settings(services: ServicesDep) -> dict[str, Any]:
 
 @router.post("/account_settings")
 async def save_account_settings(request: Request, services: ServicesDep) -> dict[str, Any]:
-    await services.account_settings.update(await json_body(request))
+    await services.account_settings.update(await json_or_none(request))
     return {"success": True}

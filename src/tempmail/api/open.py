@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 
 from tempmail.config import REFERENCE_VERSION
 from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, ApiError
+from tempmail.http.body import json_or_none
 from tempmail.http.context import ServicesDep
 from tempmail.http.site_password import site_password_ok
 from tempmail.security.passwords import matches_any, sha256_hex
@@ -34,10 +35,7 @@ async def health(services: ServicesDep) -> str:
 async def _field(request: Request, name: str) -> str:
     """A string field of the JSON body; "" when the body or the field is not there or not text
     (which the logins then refuse like a wrong value)."""
-    try:
-        body = await request.json()
-    except ValueError:
-        return ""
+    body = await json_or_none(request)
     value = body.get(name) if isinstance(body, dict) else None
     return value if isinstance(value, str) else ""
 
