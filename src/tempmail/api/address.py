@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from tempmail.errors import ApiError
 from tempmail.http.auth import AddressDep, RoleDep, signed_address
-from tempmail.http.client_ip import client_ip
+from tempmail.http.client_ip import creator_ip
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import IdPath, PagingDep, page_json
 from tempmail.inbound.views import mail_row, parsed_rows
@@ -39,17 +39,6 @@ class ChangePasswordBody(BaseModel):
     new_password: str | None = None
 
 
-def source_meta(request: Request, trusted_proxies: list[str]) -> str:
-    """Who created an address, as the reference records it: `cf-connecting-ip`, else the first
-    `x-forwarded-for` hop, else `x-real-ip`, else `web:unknown`. Behind our own proxies
-    (TRUSTED_PROXIES) the proxy-checked client address comes first."""
-    if trusted_proxies:
-        return client_ip(request, trusted_proxies)
-    headers = request.headers
-    forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return headers.get("cf-connecting-ip") or forwarded or headers.get("x-real-ip") or "web:unknown"
-
-
 @router.post("/new_address")
 async def new_address(
     request: Request,
@@ -71,7 +60,7 @@ async def new_address(
         name=body.name,
         domain=body.domain,
         random_subdomain=body.enableRandomSubdomain,
-        source_meta=source_meta(request, services.settings.TRUSTED_PROXIES),
+        source_meta=creator_ip(request, services.settings.TRUSTED_PROXIES),
         logged_in=user is not None,
         role=services.roles.config_of(stored_role),
         check_room=check_room,

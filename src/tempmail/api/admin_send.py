@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from tempmail.api.send import client_ip
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
 from tempmail.http.body import json_or_none
+from tempmail.http.client_ip import sender_ip
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json
 from tempmail.outbound.relays import Attachment, OutgoingMail
@@ -51,7 +51,7 @@ async def send_mail(request: Request, services: ServicesDep) -> dict[str, Any]:
     except ValidationError:
         raise ApiError(400, INVALID_INPUT) from None
     try:
-        await services.sending.send_as_admin(body.from_mail, body, client_ip(request))
+        await services.sending.send_as_admin(body.from_mail, body, sender_ip(request))
     except SendError as exc:
         raise admin_send_error(exc) from None
     return {"status": "ok"}

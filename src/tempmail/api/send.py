@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from tempmail.errors import ApiError
 from tempmail.http.auth import AddressDep, RoleDep
+from tempmail.http.client_ip import sender_ip
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import IdPath, PagingDep, page_json
 from tempmail.outbound.sending import SendError, SendRequest
@@ -22,11 +23,6 @@ SEND_FAILED = "Failed to send mail {inner}"
 
 class ExternalSendRequest(SendRequest):
     token: str = ""
-
-
-def client_ip(request: Request) -> str:
-    """What the sent box records as `geoData.ip`: Cloudflare's header, as in the reference."""
-    return request.headers.get("cf-connecting-ip") or "unknown"
 
 
 def jwt_error(token: str) -> str:
@@ -46,7 +42,7 @@ async def _send(
     services: Services, request: Request, address: str, address_id: int, role: str | None, body: SendRequest
 ) -> None:
     try:
-        await services.sending.send_as_address(address, address_id, role, body, client_ip(request))
+        await services.sending.send_as_address(address, address_id, role, body, sender_ip(request))
     except SendError as exc:
         raise ApiError(400, SEND_FAILED, inner=str(exc)) from None
 
