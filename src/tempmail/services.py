@@ -84,6 +84,7 @@ class Services:
         db = Database(settings.DATABASE_URL, settings.DATABASE_POOL_SIZE)
         try:
             await db.upgrade()
+            reads = await db.open_reads()
             kv = SettingsStore(db.engine)
             secret = settings.JWT_SECRET or await kv.setdefault(JWT_SECRET_KEY, secrets.token_urlsafe(48))
             generated = None
@@ -95,8 +96,8 @@ class Services:
             await db.close()
             raise
         tokens = Tokens(secret)
-        mails = MailStore(db.engine, db.ingest_engine, settings.ENABLE_MAIL_GZIP)
-        addresses = AddressStore(db.engine)
+        mails = MailStore(db.engine, db.ingest_engine, reads, settings.ENABLE_MAIL_GZIP)
+        addresses = AddressStore(db.engine, reads)
         user_store = UserStore(db.engine)
         # One HTTP client for every outbound call (webhooks, Resend): building one costs an SSL
         # context, far more than the request itself.

@@ -435,7 +435,7 @@ class UserService:
 
     async def bound_page(self, user_id: int, limit: int, offset: int) -> Page[Any]:
         """The user's addresses; reading them counts as their activity, as in the reference."""
-        await self.addresses.touch_many(await self.store.bound_ids(user_id))
+        await self.addresses.touch_bound(user_id)
         return await self.store.bound_page(user_id, limit, offset)
 
     async def bound_all(self, user_id: int) -> list[Any]:
@@ -448,14 +448,9 @@ class UserService:
     async def mail_page(self, user_id: int, limit: int, offset: int, address: str | None) -> Page[Any]:
         """Mails of the user's addresses (or of one of them); an address that is not the user's
         gives an empty page, not an error, so the answer never tells whose it is."""
-        await self.addresses.touch_many(await self.store.bound_ids(user_id))
-        names = [row.name for row in await self.store.bound_all(user_id)]
-        if address:
-            wanted = address.strip().lower()
-            names = [name for name in names if name == wanted]
-        if not names:
-            return Page([], 0)
-        return await self.mails.page(limit, offset, owners=names)
+        await self.addresses.touch_bound(user_id)
+        owner = address.strip().lower() if address else None
+        return await self.mails.page(limit, offset, owner=owner, user_id=user_id)
 
     async def delete_mail(self, user_id: int, mail_id: int) -> None:
         """Only a mail of a bound address is deleted; any other id is no error (as the

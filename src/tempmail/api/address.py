@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from tempmail.errors import ApiError
-from tempmail.http.auth import AddressDep, RoleDep, signed_address
+from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep
 from tempmail.http.client_ip import creator_ip
 from tempmail.http.context import ServicesDep
 from tempmail.http.paging import IdPath, PagingDep, page_json
 from tempmail.inbound.views import mail_row, parsed_rows
-from tempmail.security.tokens import AddressClaim
 
 router = APIRouter(prefix="/api", tags=["address"])
 
@@ -84,9 +83,7 @@ async def address_change_password(
 
 
 @router.get("/settings")
-async def settings(
-    claim: Annotated[AddressClaim, Depends(signed_address)], role: RoleDep, services: ServicesDep
-) -> dict[str, Any]:
+async def settings(claim: SignedAddressDep, role: RoleDep, services: ServicesDep) -> dict[str, Any]:
     if not await services.addresses.is_live(claim.address_id, claim.address):
         raise ApiError(400, "Invalid address")
     await services.addresses.touch(claim.address_id)
@@ -94,7 +91,7 @@ async def settings(
 
 
 @router.get("/mails")
-async def mails(claim: AddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
+async def mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
     page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
     return page_json(page, mail_row)
 
@@ -113,7 +110,7 @@ async def delete_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep)
 
 
 @router.get("/parsed_mails")
-async def parsed_mails(claim: AddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
+async def parsed_mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
     page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
     return {"results": await parsed_rows(page.results), "count": page.count}
 

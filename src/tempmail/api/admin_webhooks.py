@@ -12,7 +12,7 @@ from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
 
 
-def require_webhooks(services: ServicesDep) -> None:
+async def require_webhooks(services: ServicesDep) -> None:
     """After the admin check: the whole group answers 403 unless ENABLE_WEBHOOK."""
     services.webhooks.require_enabled()
 

@@ -16,7 +16,7 @@ from tempmail.inbound.pipeline import MAX_MESSAGE_ID, InboundMail, StoreFailed, 
 MAX_SEED_RAW = 1_000_000
 
 
-def require_test_mode(services: ServicesDep) -> None:
+async def require_test_mode(services: ServicesDep) -> None:
     if not services.settings.E2E_TEST_MODE:
         raise ApiError(404, "Not available")
 

@@ -88,7 +88,7 @@ async def settings(claim: SignedUser, services: ServicesDep) -> dict[str, Any]:
     return await services.users.settings_of(claim)
 
 
-def bound_paging(request: Request) -> Paging:
+async def bound_paging(request: Request) -> Paging:
     """This list alone defaults to `limit=20, offset=0` when they are absent, as the reference's
     does; a value given is checked as on every list."""
     return read_paging(request.query_params, default_limit=DEFAULT_BOUND_LIMIT, default_offset=0)

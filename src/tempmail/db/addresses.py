@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tempmail.db.paging import Page, contains, fetch_page
+from tempmail.db.reads import Reads
 from tempmail.db.tables import (
+    TIMESTAMP_FORMAT,
+    Timestamp,
     address,
     address_sender,
     auto_reply_mails,
@@ -25,6 +28,12 @@ from tempmail.db.tables import (
 # The reference writes `updated_at` only when it is older than a day (or NULL): a client that
 # reads it twice within a day sees it unchanged, and polling never turns into writes.
 TOUCH_GRANULARITY = timedelta(days=1)
+
+
+def touch_due(updated_at: str | None) -> bool:
+    """Whether activity now would move `updated_at` (a `YYYY-MM-DD HH:MM:SS` text, which
+    orders as its time does): it is unset, or older than TOUCH_GRANULARITY."""
+    return updated_at is None or updated_at < (utcnow() - TOUCH_GRANULARITY).strftime(TIMESTAMP_FORMAT)
 
 
 class AddressExists(Exception):
@@ -59,9 +68,24 @@ LISTED = select(
 )
 
 
+_LIVE = select(address.c.id).where(
+    address.c.id == bindparam("address_id"), address.c.name == bindparam("name")
+)
+_STALE = address.c.updated_at.is_(None) | (address.c.updated_at < bindparam("stale_before", type_=Timestamp))
+_DUE = select(address.c.id).where(address.c.id == bindparam("address_id"), _STALE)
+_DUE_OF_USER = (
+    select(address.c.id)
+    .join(users_address, users_address.c.address_id == address.c.id)
+    .where(users_address.c.user_id == bindparam("user_id"), _STALE)
+)
+
+
 class AddressStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: Reads) -> None:
         self.engine = engine
+        # The checks made on every read of mail (a credential's address exists, activity is
+        # due) go the hot reads' way.
+        self.reads = reads
 
     async def get(self, address_id: int) -> Any | None:
         async with self.engine.connect() as conn:
@@ -73,9 +97,7 @@ class AddressStore:
 
     async def is_live(self, address_id: int, name: str) -> bool:
         """Whether a credential's (id, name) still names an existing address."""
-        query = select(address.c.id).where(address.c.id == address_id, address.c.name == name)
-        async with self.engine.connect() as conn:
-            return (await conn.scalar(query)) is not None
+        return bool(await self.reads.fetch(_LIVE, {"address_id": address_id, "name": name}, quick=True))
 
     async def create(self, name: str, password_hash: str | None, source_meta: str) -> int:
         try:
@@ -89,24 +111,26 @@ class AddressStore:
         return int(result.inserted_primary_key[0])
 
     async def touch(self, address_id: int) -> None:
-        """Record activity (inactive-address cleanup reads updated_at)."""
-        await self.touch_many([address_id])
+        """Record activity (inactive-address cleanup reads updated_at), at most once a day."""
+        await self._touch_due(_DUE, {"address_id": address_id})
 
-    async def touch_many(self, address_ids: Sequence[int]) -> None:
-        """Record activity of these addresses, throttled to TOUCH_GRANULARITY: only rows whose
-        updated_at is NULL or older are written, and reads that find none write nothing."""
-        if not address_ids:
-            return
+    async def touch_bound(self, user_id: int) -> None:
+        """Record activity of every address bound to the user (a read of their mails)."""
+        await self._touch_due(_DUE_OF_USER, {"user_id": user_id})
+
+    async def _touch_due(self, due: Select[Any], params: dict[str, Any]) -> None:
+        """Throttled to TOUCH_GRANULARITY: only rows whose updated_at is NULL or older are
+        written, and reads that find none (every read but the day's first) write nothing."""
         now = utcnow()
-        stale = (address.c.updated_at.is_(None)) | (address.c.updated_at < now - TOUCH_GRANULARITY)
-        async with self.engine.connect() as conn:
-            due = list(
-                (await conn.scalars(select(address.c.id).where(address.c.id.in_(address_ids), stale))).all()
-            )
-        if not due:
+        stale_before = now - TOUCH_GRANULARITY
+        # As text: the hot reads bind values as the drivers take them, past SQLAlchemy's types.
+        cutoff = stale_before.strftime(TIMESTAMP_FORMAT)
+        ids = [row[0] for row in await self.reads.fetch(due, {**params, "stale_before": cutoff}, quick=True)]
+        if not ids:
             return
+        stale = address.c.updated_at.is_(None) | (address.c.updated_at < stale_before)
         async with self.engine.begin() as conn:
-            await conn.execute(update(address).where(address.c.id.in_(due), stale).values(updated_at=now))
+            await conn.execute(update(address).where(address.c.id.in_(ids), stale).values(updated_at=now))
 
     async def set_password(self, address_id: int, password_hash: str, touch: bool = True) -> bool:
         """A password set, changed or reset is activity (updated_at, unthrottled); a rehash at

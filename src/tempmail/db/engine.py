@@ -18,6 +18,8 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tempmail.db.reads import PostgresReads, Reads, SqliteReads
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -60,11 +62,15 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self.pool_size = pool_size
+        self._reads: Reads | None = None
         options: dict[str, Any] = {"pool_pre_ping": self.dialect == "postgresql"}
+        self._sqlite_file: str | None = None
         if self.dialect == "sqlite":
             database = make_url(self.url).database
             if database and database != ":memory:":
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                self._sqlite_file = str(Path(database).expanduser())
+                Path(self._sqlite_file).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": 30}
         else:
             options["pool_size"] = pool_size
@@ -85,7 +91,23 @@ class Database:
             for engine in (self.engine, self.ingest_engine):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
 
+    async def open_reads(self) -> Reads:
+        """The hot reads' own connections (see `tempmail.db.reads`), opened once."""
+        if self._reads is None:
+            if self.dialect == "sqlite":
+                if self._sqlite_file is None:
+                    raise ValueError(
+                        "DATABASE_URL: an in-memory SQLite database cannot be shared; name a file"
+                    )
+                self._reads = SqliteReads(self._sqlite_file, self.engine.dialect)
+            else:
+                self._reads = await PostgresReads.open(self.url, self.engine.dialect, self.pool_size)
+        return self._reads
+
     async def close(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
+            self._reads = None
         await self.ingest_engine.dispose()
         await self.engine.dispose()
 

@@ -12,15 +12,16 @@ import asyncio
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
-from tempmail.db.paging import Page, fetch_page
-from tempmail.db.tables import address, raw_mails
+from tempmail.db.paging import Page
+from tempmail.db.reads import Reads
+from tempmail.db.tables import address, raw_mails, users_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,20 @@ def _settle(
         future.set_result(ids or [])
 
 
-_ROW = select(
+class MailRow(NamedTuple):
+    """A stored mail as the readers get it (`raw_bytes` gives its exact bytes)."""
+
+    id: int
+    message_id: str | None
+    source: str | None
+    address: str | None
+    raw: str | None
+    raw_blob: bytes | None
+    metadata: str | None
+    created_at: str
+
+
+_COLUMNS = (
     raw_mails.c.id,
     raw_mails.c.message_id,
     raw_mails.c.source,
@@ -79,6 +93,63 @@ _ROW = select(
     raw_mails.c["metadata"],
     raw_mails.c.created_at,
 )
+_ROW = select(*_COLUMNS)
+_NEWEST_FIRST = raw_mails.c.id.desc()
+_OWNER = raw_mails.c.address == bindparam("owner")
+# The addresses bound to a user (`/user_api/mails`), as a subquery: no list of names travels.
+_OF_USER = raw_mails.c.address.in_(
+    select(address.c.name)
+    .join(users_address, users_address.c.address_id == address.c.id)
+    .where(users_address.c.user_id == bindparam("user_id"))
+)
+
+
+def _paged(query: Select[Any]) -> Select[Any]:
+    return query.order_by(_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _counted(query: Select[Any]) -> Select[Any]:
+    return query.with_only_columns(func.count(), maintain_column_froms=True)
+
+
+def _inbox(counted: bool) -> Select[Any]:
+    """An address's page, its count (first pages only) and its `updated_at`, in one statement
+    that gives no row at all when the address is gone: a poll of `/api/mails` is one round
+    trip, credential check included."""
+    page = _paged(_ROW.where(_OWNER)).subquery("page")
+    total = (
+        _counted(select(raw_mails.c.id).where(_OWNER)).scalar_subquery() if counted else literal_column("0")
+    )
+    return (
+        select(address.c.updated_at, total, *page.c)
+        .select_from(address.outerjoin(page, true()))
+        .where(address.c.id == bindparam("address_id"), address.c.name == bindparam("owner"))
+        .order_by(page.c.id.desc())
+    )
+
+
+_INBOX_FIRST, _INBOX_LATER = _inbox(counted=True), _inbox(counted=False)
+# (page, count) per scope: every mail, one address's, a user's (optionally one of theirs).
+_SCOPES: dict[str, Select[Any]] = {
+    "all": _ROW,
+    "owner": _ROW.where(_OWNER),
+    "user": _ROW.where(_OF_USER),
+    "user_owner": _ROW.where(_OF_USER, _OWNER),
+    # Mails whose recipient is not (or no longer) a created address.
+    "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
+}
+_PAGES = {scope: (_paged(query), _counted(query)) for scope, query in _SCOPES.items()}
+_GET = _ROW.where(raw_mails.c.id == bindparam("mail_id"))
+_GET_OWNED = _GET.where(_OWNER)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """A page of an address's mail, and when the address was last active."""
+
+    page: Page[MailRow]
+    updated_at: str | None
+
 
 # Ids come back in the order of the rows given, so each delivery gets its own.
 _INSERT = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
@@ -96,8 +167,9 @@ MAX_GROUP = 200
 class MailStore:
     """Queries on received mails; `tempmail.inbound.views` shapes the rows for the API."""
 
-    def __init__(self, engine: AsyncEngine, ingest_engine: AsyncEngine, compress: bool) -> None:
+    def __init__(self, engine: AsyncEngine, ingest_engine: AsyncEngine, reads: Reads, compress: bool) -> None:
         self.engine = engine
+        self.reads = reads
         # Where `insert` commits; it must be in autocommit mode (see Database.ingest_engine).
         self.ingest_engine = ingest_engine
         self.compress = compress
@@ -196,13 +268,13 @@ class MailStore:
         async with self.engine.begin() as conn:
             await conn.execute(_SET_METADATA, [{"mail_id": key, "value": text} for key, text in values])
 
-    async def get(self, mail_id: int, owner: str | None = None) -> Any | None:
+    async def get(self, mail_id: int, owner: str | None = None) -> MailRow | None:
         """The row (with raw bytes reachable through `raw_bytes`), or None; `owner` scopes it."""
-        query = _ROW.where(raw_mails.c.id == mail_id)
-        if owner is not None:
-            query = query.where(raw_mails.c.address == owner)
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).first()
+        if owner is None:
+            rows = await self.reads.fetch(_GET, {"mail_id": mail_id}, quick=True)
+        else:
+            rows = await self.reads.fetch(_GET_OWNED, {"mail_id": mail_id, "owner": owner}, quick=True)
+        return MailRow(*rows[0]) if rows else None
 
     async def random(self, owner: str | None = None) -> Any | None:
         """One stored mail picked at random (of `owner`), or None (webhook tests)."""
@@ -212,22 +284,41 @@ class MailStore:
         async with self.engine.connect() as conn:
             return (await conn.execute(query)).first()
 
-    async def page(
-        self, limit: int, offset: int, owner: str | None = None, owners: Sequence[str] | None = None
-    ) -> Page[Any]:
-        """Newest first; `owner` restricts to one address, `owners` to several."""
-        query: Select[Any] = _ROW
-        if owner is not None:
-            query = query.where(raw_mails.c.address == owner)
-        if owners is not None:
-            query = query.where(raw_mails.c.address.in_(owners))
-        return await fetch_page(self.engine, query.order_by(raw_mails.c.id.desc()), limit, offset)
+    async def inbox(self, address_id: int, owner: str, limit: int, offset: int) -> Inbox | None:
+        """An address's page (count on the first page only), or None when the address
+        (id and name, as a credential names it) no longer exists."""
+        statement = _INBOX_FIRST if offset == 0 else _INBOX_LATER
+        params = {"address_id": address_id, "owner": owner, "limit": limit, "offset": offset}
+        rows = await self.reads.fetch(statement, params, quick=True)
+        if not rows:
+            return None
+        mails = [MailRow(*row[2:]) for row in rows if row[2] is not None]
+        return Inbox(Page(mails, int(rows[0][1])), rows[0][0])
 
-    async def page_unknown(self, limit: int, offset: int) -> Page[Any]:
+    async def page(
+        self, limit: int, offset: int, owner: str | None = None, user_id: int | None = None
+    ) -> Page[MailRow]:
+        """Newest first; `owner` restricts to one address, `user_id` to a user's addresses.
+        The page and its count (first pages only) are one call to the database."""
+        if user_id is not None:
+            scope = "user" if owner is None else "user_owner"
+        else:
+            scope = "all" if owner is None else "owner"
+        return await self._page(scope, {"owner": owner, "user_id": user_id}, limit, offset)
+
+    async def page_unknown(self, limit: int, offset: int) -> Page[MailRow]:
         """Mails whose recipient is not (or no longer) a created address."""
-        known = select(address.c.id).where(address.c.name == raw_mails.c.address).exists()
-        query = _ROW.where(~known).order_by(raw_mails.c.id.desc())
-        return await fetch_page(self.engine, query, limit, offset)
+        return await self._page("unknown", {}, limit, offset)
+
+    async def _page(self, scope: str, params: dict[str, Any], limit: int, offset: int) -> Page[MailRow]:
+        paged, counting = _PAGES[scope]
+        params = {**params, "limit": limit, "offset": offset}
+        queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
+        # One address's or one user's mails are counted through the (address, id) index, in
+        # time bounded by their own mail; every mail, or the unknown ones, by a table scan.
+        results = await self.reads.fetch_all(queries, quick=scope not in ("all", "unknown"))
+        count = int(results[1][0][0]) if offset == 0 else 0
+        return Page([MailRow(*row) for row in results[0]], count)
 
     async def delete(self, mail_id: int, owner: str | None = None) -> bool:
         """Whether a row was deleted (the routes answer success either way, as the reference)."""

@@ -140,11 +140,6 @@ class UserStore:
     async def bound_page(self, user_id: int, limit: int, offset: int) -> Page[Any]:
         return await fetch_page(self.engine, self._bound(user_id), limit, offset)
 
-    async def bound_ids(self, user_id: int) -> list[int]:
-        query = select(users_address.c.address_id).where(users_address.c.user_id == user_id)
-        async with self.engine.connect() as conn:
-            return [int(address_id) for address_id in (await conn.scalars(query)).all()]
-
     async def bound_all(self, user_id: int) -> list[Any]:
         async with self.engine.connect() as conn:
             return list((await conn.execute(self._bound(user_id))).all())

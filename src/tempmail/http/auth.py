@@ -25,12 +25,16 @@ def bearer_token(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def signed_address(request: Request, services: ServicesDep) -> AddressClaim:
+async def signed_address(request: Request, services: ServicesDep) -> AddressClaim:
     """The address a correctly signed credential names (it may have been deleted since)."""
     claim = services.tokens.read_address(bearer_token(request))
     if claim is None:
         raise ApiError(401, ADDRESS_CREDENTIAL)
     return claim
+
+
+# For routes that check the address exists themselves, in the statement that reads its mail.
+SignedAddressDep = Annotated[AddressClaim, Depends(signed_address)]
 
 
 async def require_address(
@@ -46,7 +50,7 @@ async def require_address(
 AddressDep = Annotated[AddressClaim, Depends(require_address)]
 
 
-def signed_user(request: Request, services: ServicesDep) -> UserClaim:
+async def signed_user(request: Request, services: ServicesDep) -> UserClaim:
     """The user a valid, unexpired `x-user-token` names (the account may have been deleted)."""
     claim = services.users.read_user(request.headers.get("x-user-token"))
     if claim is None:
@@ -64,7 +68,7 @@ async def require_user(claim: Annotated[UserClaim, Depends(signed_user)], servic
 UserDep = Annotated[UserClaim, Depends(require_user)]
 
 
-def role_of(request: Request, services: ServicesDep) -> str | None:
+async def role_of(request: Request, services: ServicesDep) -> str | None:
     """The role carried by a valid `x-user-access-token`, if any."""
     token = request.headers.get("x-user-access-token")
     return services.tokens.read_role(token) if token else None

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from tempmail.errors import ApiError, language
-from tempmail.http.context import get_services
+from tempmail.http.context import services_of
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def request_language(request: Request) -> str:
     """The language of an answer to `request`: `x-lang`, else DEFAULT_LANG (the one rule,
     `tempmail.errors.language`)."""
-    return language(request.headers.get("x-lang"), get_services(request).settings.DEFAULT_LANG)
+    return language(request.headers.get("x-lang"), services_of(request).settings.DEFAULT_LANG)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

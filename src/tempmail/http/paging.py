@@ -56,7 +56,7 @@ def read_paging(
     return Paging(limit, offset)
 
 
-def paging(request: Request) -> Paging:
+async def paging(request: Request) -> Paging:
     """Both parameters required."""
     return read_paging(request.query_params)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from tempmail.config import Settings
-from tempmail.db.addresses import AddressStore
-from tempmail.db.mails import MailStore, NewMail, raw_bytes
+from tempmail.db.addresses import AddressStore, touch_due
+from tempmail.db.mails import MailRow, MailStore, NewMail, raw_bytes
 from tempmail.db.paging import Page
-from tempmail.errors import DELETE_DISABLED, ApiError
+from tempmail.errors import ADDRESS_CREDENTIAL, DELETE_DISABLED, ApiError
 from tempmail.inbound.mail_stored import StoredMail
 from tempmail.inbound.metadata import stored_result
 
@@ -29,13 +29,20 @@ class Mailbox:
         if not self.settings.ENABLE_USER_DELETE_EMAIL:
             raise ApiError(403, DELETE_DISABLED)
 
-    async def inbox(self, address_id: int, address: str, limit: int, offset: int) -> Page[Any]:
-        """A page of an address's mail (`/api/mails`, `/api/parsed_mails`); reading the first
-        page counts as the address's activity, at most once a day (the inactive-address cleanup
-        goes by it)."""
-        if offset == 0:
+    async def inbox(self, address_id: int, address: str, limit: int, offset: int) -> Page[MailRow]:
+        """A page of an address's mail (`/api/mails`, `/api/parsed_mails`) for its credential,
+        refused as that credential is when the address is gone.
+
+        Reading the first page counts as the address's activity, at most once a day (the
+        inactive-address cleanup goes by it): the page says when the address was last active,
+        so a read writes only on the day's first poll.
+        """
+        inbox = await self.mails.inbox(address_id, address, limit, offset)
+        if inbox is None:
+            raise ApiError(401, ADDRESS_CREDENTIAL)
+        if offset == 0 and touch_due(inbox.updated_at):
             await self.addresses.touch(address_id)
-        return await self.mails.page(limit, offset, owner=address)
+        return inbox.page
 
     async def page(self, limit: int, offset: int, owner: str | None = None) -> Page[Any]:
         """Every mail, or one address's, newest first, without counting as its activity."""

@@ -11,6 +11,13 @@ from typing import Any
 
 import jwt
 
+from tempmail.ttl_cache import TtlCache
+
+# How long a verified address credential is remembered. A client polls with the same one all
+# day, and checking an HS256 signature with PyJWT costs more than the rest of the request's own
+# work; the secret never changes while the process runs, so a verified token stays verified.
+VERIFIED_SECONDS = 3600.0
+
 
 @dataclass(frozen=True, slots=True)
 class AddressClaim:
@@ -32,6 +39,8 @@ class RoleClaim:
 class Tokens:
     def __init__(self, secret: str) -> None:
         self._secret = secret
+        # token -> (claim, its `exp` or None), for tokens that verified.
+        self._verified: TtlCache[str, tuple[AddressClaim, float | None]] = TtlCache(VERIFIED_SECONDS)
 
     def sign(self, payload: dict[str, Any]) -> str:
         return jwt.encode(payload, self._secret, algorithm="HS256")
@@ -48,13 +57,22 @@ class Tokens:
         return self.sign({"address": address, "address_id": address_id})
 
     def read_address(self, token: str) -> AddressClaim | None:
+        hit = self._verified.get(token)
+        if isinstance(hit, tuple):
+            known, expires = hit
+            if expires is None or expires > time.time():
+                return known  # type: ignore[no-any-return]
+            self._verified.pop(token)
         payload = self.decode(token)
         if payload is None:
             return None
         name, address_id = payload.get("address"), payload.get("address_id")
         if not isinstance(name, str) or isinstance(address_id, bool) or not isinstance(address_id, int):
             return None
-        return AddressClaim(name, address_id)
+        claim = AddressClaim(name, address_id)
+        exp = payload.get("exp")
+        self._verified.put(token, (claim, float(exp) if isinstance(exp, int | float) else None))
+        return claim
 
     def read_user(self, token: str) -> dict[str, Any] | None:
         """The payload of a valid, unexpired user JWT (`x-user-token`), else None."""

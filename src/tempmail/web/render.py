@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from tempmail import __version__
-from tempmail.http.context import get_services
+from tempmail.http.context import services_of
 from tempmail.web.i18n import pick_lang, translator, weighted
 
 HERE = Path(__file__).parent
@@ -67,7 +67,7 @@ def prefers_html(accept: str) -> bool:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page or fragment in the request's language and theme, with the UI's security headers."""
-    settings = get_services(request).settings
+    settings = services_of(request).settings
     lang = pick_lang(
         request.cookies.get("lang"), request.headers.get("accept-language", ""), settings.DEFAULT_LANG
     )
