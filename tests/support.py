@@ -132,11 +132,27 @@ class ScratchDatabase:
 
 
 class Server:
-    """One `tempmail serve` process with its own database."""
+    """One `tempmail serve` with its own database.
 
-    def __init__(self, backend: str, env: Mapping[str, str] | None = None, base: bool = True) -> None:
+    It runs `--workers 1` unless asked for more: the suite tests the single-process server, whose
+    every request meets the same process, deterministically (a server of several workers is
+    tested in tests/test_workers.py). With `workers` > 1, `proc` is the supervisor. With
+    `process_group`, the server leads a process group of its own, as a command started from a
+    terminal does (so a test can send it a terminal's Ctrl-C).
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        env: Mapping[str, str] | None = None,
+        base: bool = True,
+        workers: int = 1,
+        process_group: bool = False,
+    ) -> None:
         self.db = ScratchDatabase(backend)
         self.backend = backend
+        self.workers = workers
+        self.process_group = process_group
         self.http_port = free_port()
         self.smtp_port = free_port()
         self.env = {**(BASE_ENV if base else {}), **(env or {}), "DATABASE_URL": self.db.url}
@@ -161,10 +177,13 @@ class Server:
                 f"127.0.0.1:{self.http_port}",
                 "--smtp",
                 f"127.0.0.1:{self.smtp_port}",
+                "--workers",
+                str(self.workers),
             ],
             env={**clean, **self.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            process_group=0 if self.process_group else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -36,7 +36,8 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 class Serving:
-    """`tempmail serve` in a folder, on free ports; `banner` is what it printed once up."""
+    """`tempmail serve` in a folder, on free ports; `banner` is what it printed once up. It
+    runs the default number of workers (one per core) unless `args` say otherwise."""
 
     def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.http_port, self.smtp_port = free_port(), free_port()
@@ -146,7 +147,9 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("workers", [["--workers", "1"], []], ids=["one-process", "default-workers"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signals_stop_cleanly(tmp_path: Path, sig: int) -> None:
-    serving = Serving(tmp_path, env={"ADMIN_PASSWORDS": "x"})
+def test_signals_stop_cleanly(tmp_path: Path, sig: int, workers: list[str]) -> None:
+    serving = Serving(tmp_path, *workers, env={"ADMIN_PASSWORDS": "x"})
     assert serving.stop(sig) == 0
+    assert "Traceback" not in serving.log.read_text()

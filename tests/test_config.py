@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,7 @@ def test_booleans(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -
         ("DATABASE_URL", "mysql://x"),
         ("HTTP_LISTEN", "no-port"),
         ("SMTP_LISTEN", "0.0.0.0:99999"),
+        ("WORKERS", "many"),
     ],
 )
 def test_bad_values_name_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
@@ -121,6 +123,30 @@ def test_toml_file_and_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert settings.PASSWORDS == ["a", "b"]
     monkeypatch.setenv("DOMAINS", "env.example")
     assert load_settings(config).DOMAINS == ["env.example"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, os.cpu_count()), ("0", os.cpu_count()), ("3", 3)])
+def test_workers(monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int) -> None:
+    """One per core unless set; the flag (an override) wins."""
+    if value is not None:
+        monkeypatch.setenv("WORKERS", value)
+    assert load_settings().worker_count == expected
+    assert load_settings(WORKERS=1).worker_count == 1
+
+
+def test_workers_share_the_database_pool() -> None:
+    """DATABASE_POOL_SIZE stays what one node keeps open, however many workers it runs."""
+    assert load_settings(WORKERS=1, DATABASE_POOL_SIZE=10).worker_pool_size == 10
+    assert load_settings(WORKERS=3, DATABASE_POOL_SIZE=10).worker_pool_size == 4
+    assert load_settings(WORKERS=16, DATABASE_POOL_SIZE=10).worker_pool_size == 1
+
+
+@pytest.mark.parametrize("override", [{}, {"WORKERS": -1}])
+def test_negative_workers_name_the_key(monkeypatch: pytest.MonkeyPatch, override: dict[str, int]) -> None:
+    if not override:
+        monkeypatch.setenv("WORKERS", "-2")
+    with pytest.raises(ConfigError, match="WORKERS"):
+        load_settings(**override)
 
 
 def test_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,15 +1,34 @@
-"""The `tempmail` command: `serve` runs everything in one process; `db upgrade` migrates."""
+"""The `tempmail` command: `serve` runs the server; `db upgrade` migrates.
+
+`serve` with one worker runs everything in this process, on one loop. With several (`--workers`
+or WORKERS; one per core by default) this process supervises them: it migrates the database and
+settles the secrets once, binds the HTTP and SMTP ports once (so the banner shows the real
+ports, and port 0 works), prints the banner, and forks the workers. Each inherits both
+listening sockets, the kernel handing every new connection to one of the processes accepting
+on it, and builds its own services; worker 0 alone runs the background jobs. SIGINT or SIGTERM
+to the supervisor (a terminal's Ctrl-C signals every process of the group: the workers leave it
+to the supervisor) stops every worker, each draining SMTP as a single process does. A worker
+that dies unasked makes the supervisor stop the others and exit non-zero, so that the service
+manager restarts the whole server rather than run it short of a worker (or of its jobs).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
+import os
 import signal
+import socket
 import sys
-from collections.abc import Iterator, Sequence
+import time
+import traceback
+from collections.abc import Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import uvicorn
 
@@ -19,45 +38,90 @@ from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
 from tempmail.inbound.smtp import InboundServer
 from tempmail.jobs import Scheduler, server_jobs
-from tempmail.services import Services
+from tempmail.services import Secrets, Services
+from tempmail.ttl_cache import SharedGeneration
 
 MAIL_STORED_DRAIN_SECONDS = 10.0
+# Which worker answered: a default header of uvicorn's, so it costs no request anything.
+WORKER_HEADER = "x-tempmail-worker"
+# How long the supervisor lets its workers drain once asked to stop (SMTP has 30 s, the work
+# after stored mail 10 s) before it kills them.
+STOP_GRACE_SECONDS = 60.0
+_SUPERVISOR_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
 log = logging.getLogger("tempmail")
 
 
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """What a forked worker is handed: its place, the listening sockets it inherits, and what
+    the supervisor settled before forking."""
+
+    index: int
+    count: int
+    http: socket.socket
+    smtp: socket.socket
+    secrets: Secrets
+    generation: SharedGeneration
+    supervisor: int
+
+    @property
+    def runs_jobs(self) -> bool:
+        return self.index == 0
+
+
 class _EmbeddedServer(uvicorn.Server):
-    """uvicorn on our loop; signals are ours, so that SMTP drains before the process exits."""
+    """uvicorn on our loop; signals are ours, so that SMTP drains before the process exits.
+
+    A worker also stops once its supervisor is gone (killed before it could stop them), rather
+    than keep the ports with no one to stop it."""
+
+    def __init__(self, config: uvicorn.Config, supervisor: int | None = None) -> None:
+        super().__init__(config)
+        self.supervisor = supervisor
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def on_tick(self, counter: int) -> bool:
+        # Ticks come ten times a second; once a second is plenty.
+        if self.supervisor is not None and counter % 10 == 0 and os.getppid() != self.supervisor:
+            if not self.should_exit:
+                log.warning("the supervisor (pid %d) is gone; stopping", self.supervisor)
+            self.should_exit = True
+        return await super().on_tick(counter)
 
-def _banner(services: Services, http_port: int, smtp_port: int) -> None:
-    cfg = services.settings
+
+def _banner(settings: Settings, generated_password: str | None, http_port: int, smtp_port: int) -> None:
+    workers = f", {settings.worker_count} workers" if settings.worker_count > 1 else ""
     print(
-        f"tempmail {__version__}: HTTP on {cfg.http_host_port[0]}:{http_port}, "
-        f"SMTP on {cfg.smtp_host_port[0]}:{smtp_port}, domains {', '.join(cfg.DOMAINS)}",
+        f"tempmail {__version__}: HTTP on {settings.http_host_port[0]}:{http_port}, "
+        f"SMTP on {settings.smtp_host_port[0]}:{smtp_port}, domains {', '.join(settings.DOMAINS)}{workers}",
         flush=True,
     )
-    if services.generated_admin_password:
+    if generated_password:
         print(
             "No ADMIN_PASSWORDS configured: an admin password was generated and kept in the database.\n"
-            f"  Admin password: {services.generated_admin_password}\n"
-            f"  Try: curl -H 'x-admin-auth: {services.generated_admin_password}' "
+            f"  Admin password: {generated_password}\n"
+            f"  Try: curl -H 'x-admin-auth: {generated_password}' "
             f"'http://127.0.0.1:{http_port}/admin/address?limit=20&offset=0'",
             flush=True,
         )
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, worker: Worker | None = None) -> None:
     """SMTP listener + HTTP app + jobs on one loop until SIGINT/SIGTERM; then drain and close.
 
-    Clean-up runs in reverse order of start: jobs stop, SMTP finishes its in-flight
-    transactions, and only then is the database closed.
+    Alone (no `worker`), it binds the ports and prints the banner itself. As a worker it accepts
+    on the sockets its supervisor bound, stops on SIGTERM (which the supervisor sends), and runs
+    the jobs only if it is worker 0. Clean-up runs in reverse order of start: jobs stop, SMTP
+    finishes its in-flight transactions, and only then is the database closed.
     """
     async with contextlib.AsyncExitStack() as running:
-        services = await Services.start(settings)
+        if worker is None:
+            services = await Services.start(settings)
+        else:
+            services = await Services.start(settings, worker.secrets, worker.generation)
         running.push_async_callback(services.close)
         # Runs after SMTP has drained (exit callbacks run last-in first-out), before the DB closes.
         running.push_async_callback(services.mail_stored.drain, MAIL_STORED_DRAIN_SECONDS)
@@ -72,21 +136,173 @@ async def serve(settings: Settings) -> None:
             lifespan="off",
             proxy_headers=False,
             access_log=settings.LOG_LEVEL.lower() == "debug",
+            headers=[(WORKER_HEADER, str(0 if worker is None else worker.index))],
         )
-        server = _EmbeddedServer(config)
+        server = _EmbeddedServer(config, None if worker is None else worker.supervisor)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM) if worker is None else (signal.SIGTERM,):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        smtp_port = await smtp.start(*settings.smtp_host_port)
+        if worker is None:
+            smtp_port = await smtp.start(*settings.smtp_host_port)
+        else:
+            await smtp.start(sock=worker.smtp)
         running.push_async_callback(smtp.stop)
-        # Bind before serving, so a port in use fails here and the banner shows the real port.
-        sock = config.bind_socket()
-        _banner(services, sock.getsockname()[1], smtp_port)
-        scheduler = Scheduler(server_jobs(services))
-        scheduler.start()
-        running.push_async_callback(scheduler.stop)
+        if worker is None:
+            # Bind before serving, so a port in use fails here and the banner shows the real port.
+            sock = config.bind_socket()
+            _banner(settings, services.generated_admin_password, sock.getsockname()[1], smtp_port)
+        else:
+            sock = worker.http
+            print(
+                f"worker {worker.index} of {worker.count} started "
+                f"(pid {os.getpid()}, jobs: {'yes' if worker.runs_jobs else 'no'})",
+                flush=True,
+            )
+        if worker is None or worker.runs_jobs:
+            scheduler = Scheduler(server_jobs(services))
+            scheduler.start()
+            running.push_async_callback(scheduler.stop)
+        # What start-up made (modules, routes, tables, compiled statements) lives as long as the
+        # process: moved out of the collector's reach, its full passes under load stop walking
+        # it, which was the page's worst latency.
+        gc.collect()
+        gc.freeze()
         await server.serve(sockets=[sock])
     log.info("stopped")
+
+
+def _listen(host: str, port: int, *, dual_stack: bool) -> socket.socket:
+    """A listening socket for the workers to share, bound as one process binds its own: with
+    SO_REUSEADDR, and on an IPv6 address taking IPv4 too as uvicorn's does (`dual_stack`) or
+    IPv6 only as asyncio's (the SMTP listener's) does. A host name is bound on its first
+    address only."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    dual = dual_stack and family == socket.AF_INET6 and socket.has_dualstack_ipv6()
+    return socket.create_server((host, port), family=family, dualstack_ipv6=dual)
+
+
+def _supervise(settings: Settings, count: int) -> int:
+    """Run `count` workers (see the module's docstring); return the server's exit code."""
+    # On a loop of its own, closed before the first fork: nothing asynchronous (a connection, a
+    # driver's or an executor's thread) may be copied half-alive into the workers.
+    prepared = asyncio.run(Services.prepare(settings))
+    http = _listen(*settings.http_host_port, dual_stack=True)
+    try:
+        smtp = _listen(*settings.smtp_host_port, dual_stack=False)
+    except BaseException:
+        http.close()
+        raise
+    _banner(settings, prepared.generated_admin_password, http.getsockname()[1], smtp.getsockname()[1])
+    generation = SharedGeneration(count)
+    supervisor = os.getpid()
+    # Blocked before the first fork, so that none is lost before `_wait` waits for them; each
+    # worker restores the mask for itself.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SUPERVISOR_SIGNALS)
+    workers: dict[int, int] = {}
+    try:
+        for index in range(count):
+            # Anything buffered would be written again by every child.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _work(settings, Worker(index, count, http, smtp, prepared, generation, supervisor), mask)
+            workers[pid] = index
+    except OSError as exc:
+        log.error("cannot start worker %d of %d: %s", len(workers), count, exc)
+        _signal_all(workers, signal.SIGTERM)
+        _wait(workers, stopping=True)
+        return 1
+    finally:
+        # Only the workers accept: once they all stop listening, connections are refused at
+        # once instead of waiting in a queue no one reads.
+        http.close()
+        smtp.close()
+    return _wait(workers)
+
+
+def _work(settings: Settings, worker: Worker, mask: set[int | signal.Signals]) -> NoReturn:
+    """The forked worker's whole life: serve, then leave without running the supervisor's
+    clean-up (its sockets, its atexit hooks are not the worker's)."""
+    code = 1
+    try:
+        # Set before the mask is lifted, so that a Ctrl-C already pending is dropped.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        worker.generation.use_slot(worker.index)
+        code = _run(serve(settings, worker))
+    except SystemExit as exc:
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _signal_all(workers: dict[int, int], sig: signal.Signals) -> None:
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _describe_exit(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"was killed by {signal.Signals(-code).name}"
+    except ValueError:  # a real-time signal has no name
+        return f"was killed by signal {-code}"
+
+
+def _wait(workers: dict[int, int], stopping: bool = False) -> int:
+    """Until every worker has ended: pass a stop signal on to all of them, and stop all of them
+    when one ends unasked. 0 if each ended cleanly when asked to, else 1."""
+    failed = False
+    deadline = time.monotonic() + STOP_GRACE_SECONDS if stopping else None
+    while workers:
+        info: signal.struct_siginfo | None
+        if deadline is None:
+            info = signal.sigwaitinfo(_SUPERVISOR_SIGNALS)
+        else:
+            info = signal.sigtimedwait(_SUPERVISOR_SIGNALS, max(0.0, deadline - time.monotonic()))
+        if info is None:
+            names = ", ".join(str(index) for index in sorted(workers.values()))
+            log.error("worker(s) %s did not stop within %.0f s; killing them", names, STOP_GRACE_SECONDS)
+            _signal_all(workers, signal.SIGKILL)
+            failed, deadline = True, None
+            continue
+        if info.si_signo != signal.SIGCHLD:
+            if not stopping:
+                stopping, deadline = True, time.monotonic() + STOP_GRACE_SECONDS
+                _signal_all(workers, signal.SIGTERM)
+            continue
+        while workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:  # none left (someone else reaped them)
+                workers.clear()
+                break
+            if pid == 0:
+                break
+            index = workers.pop(pid, None)
+            if index is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            # A worker asked to stop before it could handle SIGTERM dies of it: that is a stop.
+            clean = code == 0 or (stopping and code == -signal.SIGTERM)
+            if not stopping:
+                log.error("worker %d (pid %d) %s; stopping the others", index, pid, _describe_exit(status))
+                stopping, deadline = True, time.monotonic() + STOP_GRACE_SECONDS
+                _signal_all(workers, signal.SIGTERM)
+                failed = True
+            elif not clean:
+                log.error("worker %d (pid %d) %s while stopping", index, pid, _describe_exit(status))
+                failed = True
+    return 1 if failed else 0
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -99,6 +315,17 @@ async def _db_upgrade(settings: Settings) -> None:
         await db.close()
 
 
+def _run(runner: Coroutine[Any, Any, None]) -> int:
+    try:
+        import uvloop
+
+        uvloop.run(runner)
+    except OSError as exc:
+        print(f"tempmail: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tempmail", description="Self-hosted disposable email.")
     parser.add_argument("--version", action="version", version=f"tempmail {__version__}")
@@ -106,6 +333,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the SMTP listener, HTTP API and jobs")
     serve_cmd.add_argument("--http", metavar="HOST:PORT", help="HTTP listen address (HTTP_LISTEN)")
     serve_cmd.add_argument("--smtp", metavar="HOST:PORT", help="SMTP listen address (SMTP_LISTEN)")
+    serve_cmd.add_argument(
+        "--workers", type=int, metavar="N", help="processes sharing the ports (WORKERS; 0 = one per core)"
+    )
     serve_cmd.add_argument("--config", type=Path, metavar="FILE", help="TOML file of settings")
     db_cmd = commands.add_parser("db", help="database maintenance")
     db_cmd.add_argument("action", choices=["upgrade"], help="apply pending migrations")
@@ -115,11 +345,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "http", None):
         overrides["HTTP_LISTEN"] = args.http
     if getattr(args, "smtp", None):
         overrides["SMTP_LISTEN"] = args.smtp
+    if getattr(args, "workers", None) is not None:
+        overrides["WORKERS"] = args.workers
     try:
         settings = load_settings(args.config, **overrides)
     except ConfigError as exc:
@@ -128,15 +360,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    runner = _db_upgrade(settings) if args.command == "db" else serve(settings)
     try:
-        import uvloop
-
-        uvloop.run(runner)
+        if args.command == "db":
+            return _run(_db_upgrade(settings))
+        if settings.worker_count == 1:
+            return _run(serve(settings))
+        return _supervise(settings, settings.worker_count)
     except OSError as exc:
         print(f"tempmail: {exc}", file=sys.stderr)
         return 1
-    return 0
+    except KeyboardInterrupt:
+        # Ctrl-C before the signal handlers were in place (during start-up): no traceback.
+        return 130
 
 
 if __name__ == "__main__":

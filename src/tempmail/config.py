@@ -209,11 +209,14 @@ class Settings(BaseSettings):
 
     # Server (tempmail's own)
     DATABASE_URL: str = "sqlite:///./tempmail.db"
-    # PostgreSQL connections one node keeps open (as many again for bursts): with several nodes
-    # (or many test servers) on one database, their sum must stay under max_connections.
+    # PostgreSQL connections one node keeps open (as many again for bursts), shared out among its
+    # workers: with several nodes (or many test servers) on one database, their sum must stay
+    # under max_connections.
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1, le=1000)
     HTTP_LISTEN: str = "0.0.0.0:8787"
     SMTP_LISTEN: str = "0.0.0.0:2525"
+    # Processes sharing the two ports (`--workers`); 0 = one per core. Checked by worker_count.
+    WORKERS: int = 0
     SMTP_HOSTNAME: str = Field(default_factory=socket.getfqdn)
     SMTP_TLS_CERT: str = ""
     SMTP_TLS_KEY: str = ""
@@ -490,6 +493,19 @@ class Settings(BaseSettings):
     def smtp_host_port(self) -> tuple[str, int]:
         return _host_port(self.SMTP_LISTEN, "SMTP_LISTEN")
 
+    @property
+    def worker_pool_size(self) -> int:
+        """DATABASE_POOL_SIZE shared out among the workers (rounded up), so that a node keeps
+        the connections the setting says however many workers it runs."""
+        return -(-self.DATABASE_POOL_SIZE // self.worker_count)
+
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes `tempmail serve` runs: WORKERS, or one per core when 0."""
+        if self.WORKERS < 0:
+            raise ConfigError(f"WORKERS (--workers): expected 0 (one per core) or more, got {self.WORKERS}")
+        return self.WORKERS or os.cpu_count() or 1
+
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (if any) and the environment; raise ConfigError naming the bad key.
@@ -523,6 +539,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             settings = settings.model_copy(update=overrides)
         settings.http_host_port  # noqa: B018 - validated here so a bad value stops start-up
         settings.smtp_host_port  # noqa: B018
+        settings.worker_count  # noqa: B018 - the flag too, which model_copy does not validate
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from exc
     if bool(settings.SMTP_TLS_CERT) != bool(settings.SMTP_TLS_KEY):

@@ -2,6 +2,10 @@
 
 Each job runs on its own interval; a failing run is logged and retried at the next tick, never
 taking the server down. Stopping cancels the sleepers and waits for a running job to end.
+
+A server of several workers runs them in worker 0 only: each works on the database as a whole
+(rows past their time, the SQLite file), so once per node is enough, and none keeps anything
+in the process.
 """
 
 from __future__ import annotations

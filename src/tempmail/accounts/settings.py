@@ -176,22 +176,23 @@ class AccountSettingsService:
     def __init__(self, settings: Settings, kv: SettingsStore) -> None:
         self.settings = settings
         self.kv = kv
-        self._cache: TtlCache[str, AccountSettings] = TtlCache(CACHE_SECONDS)
+        # The settings' own rows' generation: a write through any worker of this server is seen
+        # by all at once (see SettingsStore).
+        self._cache: TtlCache[str, AccountSettings] = TtlCache(CACHE_SECONDS, generation=kv.generation)
 
     async def get(self) -> AccountSettings:
-        """Read on every received mail: one query at most every few seconds per node."""
-        cached = self._cache.get("")
-        if isinstance(cached, AccountSettings):
-            return cached
-        fresh = from_rows(await self.kv.get_many(ALL_KEYS))
-        self._cache.put("", fresh)
-        return fresh
+        """Read on every received mail: one query at most every few seconds per node, and
+        after each write."""
+        return await self._cache.fetch("", self._read)
+
+    async def _read(self) -> AccountSettings:
+        return from_rows(await self.kv.get_many(ALL_KEYS))
 
     async def update(self, body: Any) -> None:
         """Store a POST body (§11.3): all of it once every check passed, or nothing."""
         writes, removes = plan_update(body)
+        # write_many bumps the generation the cache shares: stale here and in every worker.
         await self.kv.write_many(writes, removes)
-        self._cache.pop("")
 
     def subdomain_match_status(self, account: AccountSettings) -> dict[str, bool]:
         """§11.4: ENABLE_CREATE_ADDRESS_SUBDOMAIN_MATCH=false is a kill switch the admin cannot

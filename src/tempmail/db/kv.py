@@ -1,10 +1,12 @@
 """The `settings` table: admin-editable settings, kept as JSON text under a key.
 
 Everything the reference keeps in Cloudflare KV lives here too, so tempmail needs no second
-store. Hot paths (every received mail reads the account settings) use `get_cached`: a short
-time-to-live keeps a change made on another node visible within seconds, and a write on this
-node is seen at once. Writes are upserts, so several nodes racing on one key (the generated JWT secret at
-first start) cannot fail: the first writer of `setdefault` wins and every node reads its value.
+store. Hot paths (every received mail reads the account settings) use `get_cached`: a write
+through this server is seen at once by every one of its workers (each write bumps the change
+generation the workers share, see `tempmail.ttl_cache.SharedGeneration`), and a change made on
+another node within CACHE_SECONDS, the cache's lifetime. Writes are upserts, so several nodes
+racing on one key (the generated JWT secret at first start) cannot fail: the first writer of
+`setdefault` wins and every node reads its value.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.tables import settings, utcnow
-from tempmail.ttl_cache import MISSING, TtlCache
+from tempmail.ttl_cache import Generation, TtlCache
 
 CACHE_SECONDS = 5.0
 
@@ -42,17 +44,16 @@ def _live(stored: str) -> Expiring | None:
 
 
 class SettingsStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, generation: Generation | None = None) -> None:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._cache: TtlCache[str, Any] = TtlCache(CACHE_SECONDS)
+        # Caches of what is derived from these rows (the account settings) share it.
+        self.generation = generation if generation is not None else Generation()
+        self._cache: TtlCache[str, Any] = TtlCache(CACHE_SECONDS, generation=self.generation)
 
     async def get_cached(self, key: str, default: Any = None) -> Any:
-        """`get`, served from memory for up to CACHE_SECONDS."""
-        value = self._cache.get(key)
-        if value is MISSING:
-            value = await self.get(key)
-            self._cache.put(key, value)
+        """`get`, served from memory for up to CACHE_SECONDS, or until a write."""
+        value = await self._cache.fetch(key, lambda: self.get(key))
         return default if value is None else value
 
     async def get(self, key: str, default: Any = None) -> Any:
@@ -83,7 +84,7 @@ class SettingsStore:
         )
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
-        self._cache.pop(key)
+        self._cache.invalidate(key)
 
     async def setdefault(self, key: str, value: Any) -> Any:
         """Store `value` unless the key exists; return what is stored either way."""
@@ -170,3 +171,4 @@ class SettingsStore:
                 await conn.execute(delete(settings).where(settings.c.key.in_(remove)))
         for key in [*values, *remove]:
             self._cache.pop(key)
+        self.generation.bump()

@@ -37,7 +37,9 @@ DNS_TIMEOUT_SECONDS = 5.0
 MAX_CACHE_SECONDS = 300.0
 SHORT_CACHE_SECONDS = 60.0
 CHECKS = ("spf", "dkim", "dmarc")
-WORKERS = max(1, (os.cpu_count() or 2) - 1)
+# Junk-check processes of a whole server: a core is left for the server itself. Each of its
+# workers (WORKERS) runs its share, at least one, rather than this many of its own.
+JUNK_PROCESSES = max(1, (os.cpu_count() or 2) - 1)
 # A check can wait seconds on a sender's DNS; the other mails' checks go on meanwhile.
 THREADS_PER_WORKER = 4
 MAX_HEADER_BYTES = 65536  # how far a DKIM-Signature header is looked for
@@ -233,7 +235,8 @@ class JunkFilter:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._workers = WorkerPool(f"{__name__}:checker", settings, WORKERS, THREADS_PER_WORKER)
+        share = -(-JUNK_PROCESSES // settings.worker_count)
+        self._workers = WorkerPool(f"{__name__}:checker", settings, share, THREADS_PER_WORKER)
 
     async def warm_up(self) -> None:
         """Start the workers now, not on the first mail (starting one takes a few hundred ms)."""

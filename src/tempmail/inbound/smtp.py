@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 from typing import Any
 
@@ -100,13 +101,17 @@ class InboundServer:
         )
         return protocol
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; return the bound port (useful when asked for port 0)."""
+    async def start(self, host: str = "", port: int = 0, sock: socket.socket | None = None) -> int:
+        """Listen on `host:port`, or accept on `sock`, a listening socket the workers of one
+        server share; return the bound port (useful when asked for port 0)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, host=host or None, port=port)
-        bound = int(self._server.sockets[0].getsockname()[1])
-        log.info("SMTP listening on %s:%d", host, bound)
-        return bound
+        if sock is not None:
+            self._server = await loop.create_server(self._protocol, sock=sock)
+        else:
+            self._server = await loop.create_server(self._protocol, host=host or None, port=port)
+        bound_host, bound = self._server.sockets[0].getsockname()[:2]
+        log.info("SMTP listening on %s:%d", bound_host, bound)
+        return int(bound)
 
     async def stop(self, drain_seconds: float = 30.0) -> None:
         """Stop accepting, let in-flight DATA commits finish, then close the sessions."""

@@ -23,6 +23,7 @@ import itertools
 import logging
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -210,6 +211,9 @@ def serve(target: str, threads: int) -> None:
     run right on the thread that reads the pipe: handing each call to another thread cost the
     junk check several per cent of throughput.
     """
+    # A terminal's Ctrl-C signals the whole process group, this worker too: the server stops
+    # (and may still need the checks of the mails it drains), then closes our stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Only our frames may go to the pipe: anything a library prints goes to stderr instead.

@@ -22,7 +22,7 @@ from tempmail.errors import ApiError, InvalidMail, SendFailed
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
 from tempmail.inbound.pipeline import HeaderBlock, header_of
 from tempmail.outbound.relays import OutgoingMail, Sender, build_message
-from tempmail.ttl_cache import MISSING, TtlCache
+from tempmail.ttl_cache import Generation, TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +74,18 @@ def is_automated(mail: StoredMail) -> bool:
 
 class AutoReplyService:
     def __init__(
-        self, enabled: bool, store: AutoReplyStore, sender: Sender, skip_automated: bool = False
+        self,
+        enabled: bool,
+        store: AutoReplyStore,
+        sender: Sender,
+        skip_automated: bool = False,
+        generation: Generation | None = None,
     ) -> None:
         self.enabled = enabled
         self.skip_automated = skip_automated
         self.store = store
-        self._settings: TtlCache[str, dict[str, Any] | None] = TtlCache(CACHE_SECONDS)
+        # With the server's generation, a reply saved through one worker is used by all at once.
+        self._settings: TtlCache[str, dict[str, Any] | None] = TtlCache(CACHE_SECONDS, generation=generation)
         self.sender = sender
 
     def _require_enabled(self) -> None:
@@ -104,14 +110,11 @@ class AutoReplyService:
         values = settings.model_dump()
         values["enabled"] = int(settings.enabled)
         await self.store.save(address, values)
-        self._settings.pop(address)
+        self._settings.invalidate(address)
 
     async def _settings_of(self, address: str) -> dict[str, Any] | None:
         """The address's reply, kept in memory briefly: every received mail asks."""
-        cached = self._settings.get(address)
-        if cached is MISSING:
-            cached = await self.store.get(address)
-            self._settings.put(address, cached)
+        cached = await self._settings.fetch(address, lambda: self.store.get(address))
         return cached if isinstance(cached, dict) else None
 
     async def reply(self, mail: StoredMail) -> bool:
