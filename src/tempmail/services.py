@@ -135,9 +135,9 @@ class Services:
             await db.close()
             raise
         tokens = Tokens(prepared.jwt_secret)
-        mails = MailStore(db.engine, db.ingest_engine, reads, settings.ENABLE_MAIL_GZIP)
+        mails = MailStore(db.engine, db.mail_inserts(), reads, settings.ENABLE_MAIL_GZIP)
         addresses = AddressStore(db.engine, reads)
-        user_store = UserStore(db.engine)
+        user_store = UserStore(db.engine, reads)
         # One HTTP client for every outbound call (webhooks, Resend): building one costs an SSL
         # context, far more than the request itself.
         http = httpx.AsyncClient(follow_redirects=False)

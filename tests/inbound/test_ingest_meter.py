@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import time
 
-from tempmail.inbound.ingest_meter import IngestMeter
+from tempmail.inbound.ingest_meter import HORIZON_SECONDS, IngestMeter
 
 
-def test_clock_runs_only_while_a_mail_is_being_received() -> None:
+def test_rate_counts_the_answers_of_the_last_moments() -> None:
     meter = IngestMeter()
-    assert meter.clock() == 0.0 and not meter.active(1.0)
-    meter.enter()
-    meter.enter()  # two at once count once
-    time.sleep(0.05)
-    meter.leave()
-    assert meter.active(0.0)
-    time.sleep(0.05)
-    meter.leave()
-    received = meter.clock()
-    assert received >= 0.1
-    time.sleep(0.05)
-    assert meter.clock() == received
+    assert meter.rate(0.5) == 0.0
+    for _ in range(10):
+        meter.enter()
+        meter.leave()
+    assert meter.rate(0.5) == 20.0
+    assert meter.receiving == 0
 
 
-def test_active_for_a_while_after_the_last_answer() -> None:
+def test_older_answers_no_longer_count() -> None:
     meter = IngestMeter()
     meter.enter()
     meter.leave()
-    assert meter.active(60.0)
-    time.sleep(0.02)
-    assert not meter.active(0.01)
+    time.sleep(0.05)
+    assert meter.rate(0.01) == 0.0
+    assert meter.rate(HORIZON_SECONDS) == 1.0 / HORIZON_SECONDS

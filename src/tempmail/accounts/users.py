@@ -200,8 +200,7 @@ class UserService:
         return UserClaim(int(payload["user_id"]), str(payload["user_email"]), payload)
 
     async def is_live(self, claim: UserClaim) -> bool:
-        row = await self.store.get(claim.user_id)
-        return row is not None and row.user_email == claim.user_email
+        return await self.store.is_live(claim.user_id, claim.user_email)
 
     async def live_claim(self, token: str | None) -> UserClaim | None:
         """The claim of a valid token of an existing account, else None: where the reference
@@ -450,7 +449,7 @@ class UserService:
         gives an empty page, not an error, so the answer never tells whose it is."""
         await self.addresses.touch_bound(user_id)
         owner = address.strip().lower() if address else None
-        return await self.mails.page(limit, offset, owner=owner, user_id=user_id)
+        return await self.mails.page_of_user(user_id, limit, offset, owner)
 
     async def delete_mail(self, user_id: int, mail_id: int) -> None:
         """Only a mail of a bound address is deleted; any other id is no error (as the

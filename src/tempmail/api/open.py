@@ -26,9 +26,14 @@ router = APIRouter(tags=["open"])
 SUCCESS = {"success": True}
 
 
-@router.get("/health_check", response_class=PlainTextResponse)
+HEALTH_PATH = "/health_check"
+
+
+@router.get(HEALTH_PATH, response_class=PlainTextResponse)
 async def health(services: ServicesDep) -> str:
-    """200 `OK` when the database answers and mail has somewhere to go."""
+    """200 `OK` when the database answers and mail has somewhere to go. Its GETs are answered
+    by `tempmail.http.fast_lane` with this same function, ahead of the routing; the route
+    documents it (and answers other methods as the framework does)."""
     return await services.database.health()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tempmail.db.mail_inserts import EngineInserts, MailInserts, SqliteInserts
 from tempmail.db.reads import PostgresReads, Reads, SqliteReads
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Database:
         self.dialect = make_url(self.url).get_backend_name()
         self.pool_size = pool_size
         self._reads: Reads | None = None
+        self._mail_inserts: MailInserts | None = None
         options: dict[str, Any] = {"pool_pre_ping": self.dialect == "postgresql"}
         self._sqlite_file: str | None = None
         if self.dialect == "sqlite":
@@ -104,7 +106,19 @@ class Database:
                 self._reads = await PostgresReads.open(self.url, self.engine.dialect, self.pool_size)
         return self._reads
 
+    def mail_inserts(self) -> MailInserts:
+        """Where received mail is committed (see `tempmail.db.mail_inserts`), made once."""
+        if self._mail_inserts is None:
+            if self._sqlite_file is not None:
+                self._mail_inserts = SqliteInserts(self._sqlite_file, self.engine.dialect)
+            else:
+                self._mail_inserts = EngineInserts(self.ingest_engine)
+        return self._mail_inserts
+
     async def close(self) -> None:
+        if self._mail_inserts is not None:
+            await self._mail_inserts.close()
+            self._mail_inserts = None
         if self._reads is not None:
             await self._reads.close()
             self._reads = None

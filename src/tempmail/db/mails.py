@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
+from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
 from tempmail.db.tables import address, raw_mails, users_address
@@ -96,12 +111,21 @@ _COLUMNS = (
 _ROW = select(*_COLUMNS)
 _NEWEST_FIRST = raw_mails.c.id.desc()
 _OWNER = raw_mails.c.address == bindparam("owner")
-# The addresses bound to a user (`/user_api/mails`), as a subquery: no list of names travels.
-_OF_USER = raw_mails.c.address.in_(
+_BOUND_NAMES = (
     select(address.c.name)
     .join(users_address, users_address.c.address_id == address.c.id)
     .where(users_address.c.user_id == bindparam("user_id"))
 )
+
+
+def _of_owners(dialect: str) -> ColumnElement[bool]:
+    """The mail of a list of addresses (a user's, `/user_api/mails`), the list being one bound
+    value, so the statement is prepared once whatever its length: a PostgreSQL array, a JSON
+    array on SQLite. Both plan it as index lookups of (address, id), per address."""
+    if dialect == "postgresql":
+        return raw_mails.c.address == any_(bindparam("owners", type_=postgresql.ARRAY(Text)))
+    listed: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam("owners")))
+    return raw_mails.c.address.in_(listed)
 
 
 def _paged(query: Select[Any]) -> Select[Any]:
@@ -129,16 +153,20 @@ def _inbox(counted: bool) -> Select[Any]:
 
 
 _INBOX_FIRST, _INBOX_LATER = _inbox(counted=True), _inbox(counted=False)
-# (page, count) per scope: every mail, one address's, a user's (optionally one of theirs).
-_SCOPES: dict[str, Select[Any]] = {
-    "all": _ROW,
-    "owner": _ROW.where(_OWNER),
-    "user": _ROW.where(_OF_USER),
-    "user_owner": _ROW.where(_OF_USER, _OWNER),
-    # Mails whose recipient is not (or no longer) a created address.
-    "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
-}
-_PAGES = {scope: (_paged(query), _counted(query)) for scope, query in _SCOPES.items()}
+
+
+def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
+    """(page, count) per scope: every mail, one address's, several addresses', the unknown."""
+    scopes: dict[str, Select[Any]] = {
+        "all": _ROW,
+        "owner": _ROW.where(_OWNER),
+        "owners": _ROW.where(_of_owners(dialect)),
+        # Mails whose recipient is not (or no longer) a created address.
+        "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
+    }
+    return {scope: (_paged(query), _counted(query)) for scope, query in scopes.items()}
+
+
 _GET = _ROW.where(raw_mails.c.id == bindparam("mail_id"))
 _GET_OWNED = _GET.where(_OWNER)
 
@@ -151,8 +179,6 @@ class Inbox:
     updated_at: str | None
 
 
-# Ids come back in the order of the rows given, so each delivery gets its own.
-_INSERT = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
 _SET_METADATA = (
     update(raw_mails)
     .where(raw_mails.c.id == bindparam("mail_id"))
@@ -167,12 +193,13 @@ MAX_GROUP = 200
 class MailStore:
     """Queries on received mails; `tempmail.inbound.views` shapes the rows for the API."""
 
-    def __init__(self, engine: AsyncEngine, ingest_engine: AsyncEngine, reads: Reads, compress: bool) -> None:
+    def __init__(self, engine: AsyncEngine, inserts: MailInserts, reads: Reads, compress: bool) -> None:
         self.engine = engine
         self.reads = reads
-        # Where `insert` commits; it must be in autocommit mode (see Database.ingest_engine).
-        self.ingest_engine = ingest_engine
+        # Where `insert` commits each group.
+        self.inserts = inserts
         self.compress = compress
+        self._pages = _pages(engine.dialect.name)
         self._pending: list[Pending] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -221,22 +248,18 @@ class MailStore:
         event loop (each exchange is a wake-up it must serve) delays commits less."""
         rows = [self._row(mail) for mails, _ in group for mail in mails]
         try:
-            ids = await self._insert_rows(rows)
+            ids = await self.inserts.insert(rows)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             # The connection had died (the database restarted, say) and has been dropped from
             # the pool: once more, on a new one.
-            ids = await self._insert_rows(rows)
+            ids = await self.inserts.insert(rows)
         results: list[list[int]] = []
         for mails, _ in group:
             results.append(ids[: len(mails)])
             ids = ids[len(mails) :]
         return results
-
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[int]:
-        async with self.ingest_engine.connect() as conn:
-            return [int(row.id) for row in await conn.execute(_INSERT, rows)]
 
     async def _commit_one_by_one(self, group: list[Pending]) -> None:
         """Each delivery in its own transaction, after a group's shared one failed, so that one
@@ -295,28 +318,36 @@ class MailStore:
         mails = [MailRow(*row[2:]) for row in rows if row[2] is not None]
         return Inbox(Page(mails, int(rows[0][1])), rows[0][0])
 
-    async def page(
-        self, limit: int, offset: int, owner: str | None = None, user_id: int | None = None
-    ) -> Page[MailRow]:
-        """Newest first; `owner` restricts to one address, `user_id` to a user's addresses.
-        The page and its count (first pages only) are one call to the database."""
-        if user_id is not None:
-            scope = "user" if owner is None else "user_owner"
-        else:
-            scope = "all" if owner is None else "owner"
-        return await self._page(scope, {"owner": owner, "user_id": user_id}, limit, offset)
+    async def page(self, limit: int, offset: int, owner: str | None = None) -> Page[MailRow]:
+        """Newest first; `owner` restricts to one address. The page and its count (first pages
+        only) are one call to the database."""
+        scope = "all" if owner is None else "owner"
+        return await self._page(scope, {"owner": owner}, limit, offset)
+
+    async def page_of_user(self, user_id: int, limit: int, offset: int, owner: str | None) -> Page[MailRow]:
+        """Mails of the addresses bound to the user, or of `owner` if it is one of them (else
+        none: the answer never tells whose an address is)."""
+        names = [row[0] for row in await self.reads.fetch(_BOUND_NAMES, {"user_id": user_id}, quick=True)]
+        if owner is not None:
+            names = [name for name in names if name == owner]
+        if not names:
+            return Page([], 0)
+        if len(names) == 1:
+            return await self._page("owner", {"owner": names[0]}, limit, offset)
+        owners: Any = names if self.engine.dialect.name == "postgresql" else json.dumps(names)
+        return await self._page("owners", {"owners": owners}, limit, offset)
 
     async def page_unknown(self, limit: int, offset: int) -> Page[MailRow]:
         """Mails whose recipient is not (or no longer) a created address."""
         return await self._page("unknown", {}, limit, offset)
 
     async def _page(self, scope: str, params: dict[str, Any], limit: int, offset: int) -> Page[MailRow]:
-        paged, counting = _PAGES[scope]
+        paged, counting = self._pages[scope]
         params = {**params, "limit": limit, "offset": offset}
         queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
         # One address's or one user's mails are counted through the (address, id) index, in
         # time bounded by their own mail; every mail, or the unknown ones, by a table scan.
-        results = await self.reads.fetch_all(queries, quick=scope not in ("all", "unknown"))
+        results = await self.reads.fetch_all(queries, quick=scope in ("owner", "owners"))
         count = int(results[1][0][0]) if offset == 0 else 0
         return Page([MailRow(*row) for row in results[0]], count)
 

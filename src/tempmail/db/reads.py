@@ -46,7 +46,7 @@ _PG_CONNECTION_LOST = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Compiled:
+class Compiled:
     sql: str
     # Bind names in the order of the SQL's positional placeholders.
     order: tuple[str, ...]
@@ -55,20 +55,20 @@ class _Compiled:
         return [params[name] for name in self.order]
 
 
-class _Statements:
+class CompiledStatements:
     """Each Core statement compiled once for the dialect, keyed by the statement object (the
     callers' statements are module constants)."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self._compiled: dict[int, tuple[Select[Any], _Compiled]] = {}
+        self._compiled: dict[int, tuple[Select[Any], Compiled]] = {}
 
-    def __getitem__(self, statement: Select[Any]) -> _Compiled:
+    def __getitem__(self, statement: Select[Any]) -> Compiled:
         hit = self._compiled.get(id(statement))
         if hit is not None and hit[0] is statement:
             return hit[1]
         compiled = statement.compile(dialect=self.dialect)
-        result = _Compiled(compiled.string, tuple(compiled.positiontup or ()))
+        result = Compiled(compiled.string, tuple(compiled.positiontup or ()))
         self._compiled[id(statement)] = (statement, result)
         return result
 
@@ -98,7 +98,7 @@ class Reads(ABC):
 class SqliteReads(Reads):
     def __init__(self, path: str, dialect: Dialect, threads: int = SQLITE_READ_THREADS) -> None:
         self.path = path
-        self.statements = _Statements(dialect)
+        self.statements = CompiledStatements(dialect)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -114,7 +114,7 @@ class SqliteReads(Reads):
                 self._connections.append(conn)
         return conn
 
-    def _run(self, queries: Sequence[tuple[_Compiled, list[Any]]]) -> list[Rows]:
+    def _run(self, queries: Sequence[tuple[Compiled, list[Any]]]) -> list[Rows]:
         conn = self._connection()
         return [conn.execute(compiled.sql, arguments).fetchall() for compiled, arguments in queries]
 
@@ -150,7 +150,7 @@ def _whole_seconds(text: str) -> str:
 class PostgresReads(Reads):
     def __init__(self, pool: asyncpg.Pool, dialect: Dialect) -> None:
         self.pool = pool
-        self.statements = _Statements(dialect)
+        self.statements = CompiledStatements(dialect)
 
     @classmethod
     async def open(cls, url: str, dialect: Dialect, size: int) -> PostgresReads:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.addresses import LISTED
 from tempmail.db.paging import Page, contains, fetch_page
+from tempmail.db.reads import Reads
 from tempmail.db.tables import address, user_passkeys, user_roles, users, users_address, utcnow
 
 
@@ -40,9 +41,18 @@ LISTED_USERS = select(
 )
 
 
+_LIVE = select(users.c.id).where(users.c.id == bindparam("user_id"), users.c.user_email == bindparam("email"))
+
+
 class UserStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: Reads) -> None:
         self.engine = engine
+        # The check made on every request with a user token goes the hot reads' way.
+        self.reads = reads
+
+    async def is_live(self, user_id: int, email: str) -> bool:
+        """Whether a token's (id, email) still names an existing account."""
+        return bool(await self.reads.fetch(_LIVE, {"user_id": user_id, "email": email}, quick=True))
 
     # --- accounts -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,14 @@ log = logging.getLogger(__name__)
 BACKGROUND_CONCURRENCY = 4
 BACKLOG_BYTES = 64 * 1024 * 1024
 YIELD_SECONDS = 0.05
-# Ingest counts as saturated while mail was being received more than this share of the time.
-BUSY_SHARE = 0.5
+# Receiving counts as a burst above this many mails a second (in this process): the work after
+# the commit then waits, so that the burst is taken at full speed. Steady traffic, even a busy
+# site's, is far below it and is never held up.
+BURST_RATE = 50.0
+# How long a mail's after-work may wait for a burst to end: forwards, webhooks and auto-replies
+# of a long burst run this far behind it, not after it.
+MAX_DELAY_SECONDS = 5.0
+RATE_WINDOW_SECONDS = 0.2
 # Deliveries a worker takes off the queue at once, to run the subscribers over as one group.
 MAX_GROUP = 64
 
@@ -86,7 +93,8 @@ class MailStored:
         self.ingest = ingest
         self.backlog_bytes = 0
         self._subscriptions: list[_Subscription] = []
-        self._queue: asyncio.Queue[list[StoredMail]] | None = None
+        # Each delivery with the time it was queued.
+        self._queue: asyncio.Queue[tuple[float, list[StoredMail]]] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._detached: set[asyncio.Task[None]] = set()
 
@@ -124,32 +132,34 @@ class MailStored:
             loop = asyncio.get_running_loop()
             self._workers = [loop.create_task(self._work(self._queue)) for _ in range(BACKGROUND_CONCURRENCY)]
         self.backlog_bytes += sum(len(mail.raw) for mail in mails)
-        self._queue.put_nowait(mails)
+        self._queue.put_nowait((time.monotonic(), mails))
 
-    async def _work(self, queue: asyncio.Queue[list[StoredMail]]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[float, list[StoredMail]]]) -> None:
         while True:
-            deliveries = [await queue.get()]
+            queued_at, first = await queue.get()
+            deliveries = [first]
             try:
-                await self._give_way()
+                await self._give_way(queued_at)
                 while len(deliveries) < MAX_GROUP and not queue.empty():
-                    deliveries.append(queue.get_nowait())
+                    deliveries.append(queue.get_nowait()[1])
                 await self.run([mail for mails in deliveries for mail in mails])
             finally:
                 for mails in deliveries:
                     self.backlog_bytes -= sum(len(mail.raw) for mail in mails)
                     queue.task_done()
 
-    async def _give_way(self) -> None:
-        """Wait while ingest is saturated: mail was being received more than BUSY_SHARE of the
-        last YIELD_SECONDS. Light traffic, which is received a few per cent of the time, waits
-        at most one such interval; a backlog of BACKLOG_BYTES waits no longer."""
-        # Two conditions that change independently (the share, the backlog): a short poll by
-        # these few workers is the simplest correct wait for either.
-        while self.backlog_bytes < BACKLOG_BYTES and self.ingest.active(YIELD_SECONDS):
-            before = self.ingest.clock()
+    async def _give_way(self, queued_at: float) -> None:
+        """Wait while a burst is being received (over BURST_RATE mails a second), until the
+        mail has waited MAX_DELAY_SECONDS or BACKLOG_BYTES are queued. Steady traffic does not
+        wait at all."""
+        # Three conditions that change independently (the rate, the age, the backlog): a short
+        # poll by these few workers is the simplest correct wait for all of them.
+        while (  # noqa: ASYNC110
+            self.backlog_bytes < BACKLOG_BYTES
+            and time.monotonic() - queued_at < MAX_DELAY_SECONDS
+            and self.ingest.rate(RATE_WINDOW_SECONDS) > BURST_RATE
+        ):
             await asyncio.sleep(YIELD_SECONDS)
-            if self.ingest.clock() - before < YIELD_SECONDS * BUSY_SHARE:
-                return
 
     async def run(self, mails: list[StoredMail]) -> MailStoredReport:
         """Run every subscriber now, in order, and report (detached ones are only started)."""
