@@ -447,9 +447,11 @@ class UserService:
     async def mail_page(self, user_id: int, limit: int, offset: int, address: str | None) -> Page[Any]:
         """Mails of the user's addresses (or of one of them); an address that is not the user's
         gives an empty page, not an error, so the answer never tells whose it is."""
-        await self.addresses.touch_bound(user_id)
-        owner = address.strip().lower() if address else None
-        return await self.mails.page_of_user(user_id, limit, offset, owner)
+        names = await self.addresses.touch_bound(user_id)
+        if address:
+            wanted = address.strip().lower()
+            names = [name for name in names if name == wanted]
+        return await self.mails.page_of_owners(names, limit, offset)
 
     async def delete_mail(self, user_id: int, mail_id: int) -> None:
         """Only a mail of a bound address is deleted; any other id is no error (as the

@@ -73,10 +73,10 @@ _LIVE = select(address.c.id).where(
 )
 _STALE = address.c.updated_at.is_(None) | (address.c.updated_at < bindparam("stale_before", type_=Timestamp))
 _DUE = select(address.c.id).where(address.c.id == bindparam("address_id"), _STALE)
-_DUE_OF_USER = (
-    select(address.c.id)
+_BOUND_TO = (
+    select(address.c.id, address.c.name, address.c.updated_at)
     .join(users_address, users_address.c.address_id == address.c.id)
-    .where(users_address.c.user_id == bindparam("user_id"), _STALE)
+    .where(users_address.c.user_id == bindparam("user_id"))
 )
 
 
@@ -114,21 +114,34 @@ class AddressStore:
         """Record activity (inactive-address cleanup reads updated_at), at most once a day."""
         await self._touch_due(_DUE, {"address_id": address_id})
 
-    async def touch_bound(self, user_id: int) -> None:
-        """Record activity of every address bound to the user (a read of their mails)."""
-        await self._touch_due(_DUE_OF_USER, {"user_id": user_id})
+    async def bound_to(self, user_id: int) -> list[tuple[int, str, str | None]]:
+        """(id, name, updated_at) of every address bound to the user, in one quick read."""
+        return [
+            (int(i), str(n), u)
+            for i, n, u in await self.reads.fetch(_BOUND_TO, {"user_id": user_id}, quick=True)
+        ]
+
+    async def touch_bound(self, user_id: int) -> list[str]:
+        """Record activity of every address bound to the user (a read of their mails or their
+        list), throttled as `touch` is; return the addresses' names."""
+        bound = await self.bound_to(user_id)
+        await self._touch([address_id for address_id, _, updated_at in bound if touch_due(updated_at)])
+        return [name for _, name, _ in bound]
 
     async def _touch_due(self, due: Select[Any], params: dict[str, Any]) -> None:
         """Throttled to TOUCH_GRANULARITY: only rows whose updated_at is NULL or older are
         written, and reads that find none (every read but the day's first) write nothing."""
-        now = utcnow()
-        stale_before = now - TOUCH_GRANULARITY
+        cutoff = (utcnow() - TOUCH_GRANULARITY).strftime(TIMESTAMP_FORMAT)
         # As text: the hot reads bind values as the drivers take them, past SQLAlchemy's types.
-        cutoff = stale_before.strftime(TIMESTAMP_FORMAT)
-        ids = [row[0] for row in await self.reads.fetch(due, {**params, "stale_before": cutoff}, quick=True)]
+        await self._touch(
+            [row[0] for row in await self.reads.fetch(due, {**params, "stale_before": cutoff}, quick=True)]
+        )
+
+    async def _touch(self, ids: Sequence[int]) -> None:
         if not ids:
             return
-        stale = address.c.updated_at.is_(None) | (address.c.updated_at < stale_before)
+        now = utcnow()
+        stale = address.c.updated_at.is_(None) | (address.c.updated_at < now - TOUCH_GRANULARITY)
         async with self.engine.begin() as conn:
             await conn.execute(update(address).where(address.c.id.in_(ids), stale).values(updated_at=now))
 

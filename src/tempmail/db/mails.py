@@ -36,7 +36,7 @@ from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
-from tempmail.db.tables import address, raw_mails, users_address
+from tempmail.db.tables import address, raw_mails
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +111,6 @@ _COLUMNS = (
 _ROW = select(*_COLUMNS)
 _NEWEST_FIRST = raw_mails.c.id.desc()
 _OWNER = raw_mails.c.address == bindparam("owner")
-_BOUND_NAMES = (
-    select(address.c.name)
-    .join(users_address, users_address.c.address_id == address.c.id)
-    .where(users_address.c.user_id == bindparam("user_id"))
-)
 
 
 def _of_owners(dialect: str) -> ColumnElement[bool]:
@@ -324,17 +319,13 @@ class MailStore:
         scope = "all" if owner is None else "owner"
         return await self._page(scope, {"owner": owner}, limit, offset)
 
-    async def page_of_user(self, user_id: int, limit: int, offset: int, owner: str | None) -> Page[MailRow]:
-        """Mails of the addresses bound to the user, or of `owner` if it is one of them (else
-        none: the answer never tells whose an address is)."""
-        names = [row[0] for row in await self.reads.fetch(_BOUND_NAMES, {"user_id": user_id}, quick=True)]
-        if owner is not None:
-            names = [name for name in names if name == owner]
+    async def page_of_owners(self, names: Sequence[str], limit: int, offset: int) -> Page[MailRow]:
+        """Mails of several addresses (a user's), newest first; none for no address."""
         if not names:
             return Page([], 0)
         if len(names) == 1:
             return await self._page("owner", {"owner": names[0]}, limit, offset)
-        owners: Any = names if self.engine.dialect.name == "postgresql" else json.dumps(names)
+        owners: Any = list(names) if self.engine.dialect.name == "postgresql" else json.dumps(list(names))
         return await self._page("owners", {"owners": owners}, limit, offset)
 
     async def page_unknown(self, limit: int, offset: int) -> Page[MailRow]:
