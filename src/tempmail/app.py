@@ -3,17 +3,15 @@ the site password, put together."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from tempmail import __version__
+from tempmail.api import FAST_ANSWERS
 from tempmail.api import ROUTERS as API_ROUTERS
-from tempmail.api.open import HEALTH_PATH, health
 from tempmail.http.errors import install_error_handlers
-from tempmail.http.fast_lane import PlainTextLane
+from tempmail.http.fast_lane import FastLane
 from tempmail.http.ip_access import IpAccessMiddleware
 from tempmail.services import Services
 from tempmail.web import ROUTER as WEB_ROUTER
@@ -36,13 +34,9 @@ def create_app(services: Services) -> FastAPI:
     # Added last = outermost: CORS answers preflights before the site password is asked for,
     # and the IP rules (COMPAT §4.2) come after the site password, before any credential check.
     # The web UI's page shells pass the gate: they hold no data and prompt for the password.
-    # The health check is answered inside all three, before the routing (a monitor polls it).
-    app.add_middleware(
-        PlainTextLane,
-        path=HEALTH_PATH,
-        answer=partial(health, services),
-        default_lang=services.settings.DEFAULT_LANG,
-    )
+    # The hottest GETs (the inbox poll, the health check) are answered inside all three, ahead
+    # of the routing (see tempmail.http.fast_lane).
+    app.add_middleware(FastLane, answers=FAST_ANSWERS, default_lang=services.settings.DEFAULT_LANG)
     app.add_middleware(IpAccessMiddleware, services=services)
     app.add_middleware(
         SitePasswordExceptPages,

@@ -1,6 +1,8 @@
 """The JSON API (API.md §4–§8): one module per route group; handlers parse, call a service and
 shape the reply."""
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter
 
 from tempmail.api import (
@@ -23,6 +25,7 @@ from tempmail.api import (
     test_mode,
     user,
 )
+from tempmail.http.fast_lane import Answer
 
 ROUTERS: tuple[APIRouter, ...] = (
     open.router,
@@ -45,3 +48,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     telegram.router,
     telegram.admin_router,
 )
+
+# GET paths answered ahead of the routing by `tempmail.http.fast_lane`, each by its own route.
+FAST_ANSWERS: Mapping[str, Answer] = {
+    open.HEALTH_PATH: open.health_answer,
+    address.MAILS_PATH: address.mails_answer,
+    user.MAILS_PATH: user.mails_answer,
+    admin.MAILS_PATH: admin.mails_answer,
+}

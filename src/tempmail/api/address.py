@@ -5,14 +5,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from tempmail.errors import ApiError
-from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep
+from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep, signed_address
 from tempmail.http.client_ip import creator_ip
-from tempmail.http.context import ServicesDep
-from tempmail.http.paging import IdPath, PagingDep, page_json
+from tempmail.http.context import ServicesDep, services_of
+from tempmail.http.fast_lane import JsonBody
+from tempmail.http.paging import IdPath, PagingDep, page_json, paging
 from tempmail.inbound.views import mail_row, parsed_rows
 
 router = APIRouter(prefix="/api", tags=["address"])
@@ -90,10 +91,21 @@ async def settings(claim: SignedAddressDep, role: RoleDep, services: ServicesDep
     return {"address": claim.address, "send_balance": await services.sending.balance(claim.address, role)}
 
 
+MAILS_PATH = "/api/mails"
+
+
 @router.get("/mails")
 async def mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
+    """The inbox poll (GETs come through `mails_answer`, see `tempmail.http.fast_lane`)."""
     page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
     return page_json(page, mail_row)
+
+
+async def mails_answer(request: Request) -> Response:
+    """`mails` with its dependencies resolved in their order: the credential, then the paging."""
+    services = services_of(request)
+    claim = await signed_address(request, services)
+    return JsonBody(await mails(claim, await paging(request), services))
 
 
 @router.get("/mail/{mail_id}")

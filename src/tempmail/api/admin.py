@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from tempmail.http.auth import require_admin
-from tempmail.http.context import ServicesDep
-from tempmail.http.paging import IdPath, PagingDep, page_json
+from tempmail.http.context import ServicesDep, services_of
+from tempmail.http.fast_lane import JsonBody
+from tempmail.http.paging import IdPath, PagingDep, page_json, paging
 from tempmail.inbound.views import mail_row
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -80,6 +81,16 @@ async def reset_password(
 ) -> dict[str, Any]:
     await services.addresses.change_password(address_id, body.password)
     return {"success": True}
+
+
+MAILS_PATH = "/admin/mails"
+
+
+async def mails_answer(request: Request) -> Response:
+    """`mails` after the router's admin check, then its paging (see `tempmail.http.fast_lane`)."""
+    services = services_of(request)
+    await require_admin(request, services)
+    return JsonBody(await mails(request, await paging(request), services))
 
 
 @router.get("/mails")

@@ -1,39 +1,62 @@
-"""A plain-text GET answered before the framework: for paths polled as often as anything is
-(the health check of monitors and load balancers), which need no dependency, no body and no
-routing.
+"""GETs of the hottest paths answered before the framework's routing.
 
-Placed inside CORS and the site password (so both still apply), outside the routing and the
-error handling of FastAPI: a GET here costs a few function calls instead of the whole stack.
-Its `ApiError`s get the contract's text and status, as everywhere else.
+`/api/mails` is what every client polls all day (a bot waiting for a code, every second or
+two), `/user_api/mails` and `/admin/mails` what the UI polls, `/health_check` what monitors and
+load balancers poll. Through FastAPI, routing,
+dependency solving and response validation cost more than the request's own work; here a GET
+of such a path costs a few function calls. Each answer calls the very functions its FastAPI
+route is made of (the dependencies, then the route itself), so the route stays the one
+definition, and the one in the OpenAPI document; other methods still reach it.
+
+The lane sits inside CORS, the site password and the IP rules (so all three still apply) and
+answers an `ApiError` with the contract's text and status, as the error handlers would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
+import orjson
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tempmail.errors import ApiError, language
 
+# The response, or None to leave the request to the framework (what the answer does not handle
+# the way the route would).
+Answer = Callable[[Request], Awaitable[Response | None]]
 
-class PlainTextLane:
-    def __init__(
-        self, app: ASGIApp, path: str, answer: Callable[[], Awaitable[str]], default_lang: str | None
-    ) -> None:
+
+class JsonBody(Response):
+    """JSON as FastAPI writes it (compact, UTF-8), by orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class FastLane:
+    def __init__(self, app: ASGIApp, answers: Mapping[str, Answer], default_lang: str | None) -> None:
         self.app = app
-        self.path = path
-        self.answer = answer
+        self.answers = answers
         self.default_lang = default_lang
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "GET":
+        answer = None
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answer = self.answers.get(scope["path"])
+        response = None
+        if answer is not None:
+            request = Request(scope, receive)
+            try:
+                response = await answer(request)
+            except ApiError as refused:
+                text = refused.text(language(request.headers.get("x-lang"), self.default_lang))
+                response = PlainTextResponse(text, status_code=refused.status)
+        if response is None:
             await self.app(scope, receive, send)
             return
-        try:
-            response = PlainTextResponse(await self.answer())
-        except ApiError as refused:
-            text = refused.text(language(Headers(scope=scope).get("x-lang"), self.default_lang))
-            response = PlainTextResponse(text, status_code=refused.status)
         await response(scope, receive, send)
