@@ -1,11 +1,13 @@
-"""The HTTP application: the JSON API's and the web UI's routers, the error shapes, CORS and
-the site password, put together."""
+"""The HTTP application: the JSON API's and the web UI's routers and the error shapes in the
+FastAPI app, and in front of it CORS, the site password, the IP rules and the fast lane, put
+together."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tempmail import __version__
 from tempmail.api import FAST_ANSWERS
@@ -19,7 +21,20 @@ from tempmail.web.gate import STATIC_PREFIX, SitePasswordExceptPages
 from tempmail.web.render import STATIC_DIR
 
 
-def create_app(services: Services) -> FastAPI:
+class _Entry:
+    """The outermost layer: puts the FastAPI app on the scope (as Starlette does on entering
+    it) before the pure-ASGI layers in front of it, which read the services from it."""
+
+    def __init__(self, stack: ASGIApp, app: FastAPI) -> None:
+        self.stack = stack
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self.app
+        await self.stack(scope, receive, send)
+
+
+def create_app(services: Services) -> ASGIApp:
     app = FastAPI(
         title="tempmail",
         version=__version__,
@@ -31,23 +46,17 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(WEB_ROUTER)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
-    # Added last = outermost: CORS answers preflights before the site password is asked for,
-    # and the IP rules (COMPAT §4.2) come after the site password, before any credential check.
-    # The web UI's page shells pass the gate: they hold no data and prompt for the password.
-    # The hottest GETs (the inbox poll, the health check) are answered inside all three, ahead
-    # of the routing (see tempmail.http.fast_lane).
-    app.add_middleware(FastLane, answers=FAST_ANSWERS, default_lang=services.settings.DEFAULT_LANG)
-    app.add_middleware(IpAccessMiddleware, services=services)
-    app.add_middleware(
-        SitePasswordExceptPages,
-        passwords=services.settings.PASSWORDS,
-        default_lang=services.settings.DEFAULT_LANG,
+    # In front of the app, outermost last: CORS answers preflights before the site password is
+    # asked for, and the IP rules (COMPAT §4.2) come after the site password, before any
+    # credential check. The web UI's page shells pass the gate: they hold no data and prompt
+    # for the password. The hottest GETs (the inbox polls, the health check) are answered
+    # inside all three, ahead of FastAPI's own layers and routing (see tempmail.http.fast_lane).
+    stack: ASGIApp = FastLane(app, answers=FAST_ANSWERS, default_lang=services.settings.DEFAULT_LANG)
+    stack = IpAccessMiddleware(stack, services=services)
+    stack = SitePasswordExceptPages(
+        stack, passwords=services.settings.PASSWORDS, default_lang=services.settings.DEFAULT_LANG
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        max_age=86400,
+    stack = CORSMiddleware(
+        stack, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=86400
     )
-    return app
+    return _Entry(stack, app)

@@ -150,6 +150,21 @@ def _inbox(counted: bool) -> Select[Any]:
 _INBOX_FIRST, _INBOX_LATER = _inbox(counted=True), _inbox(counted=False)
 
 
+def _deep_of_all() -> Select[Any]:
+    """A later page of every mail: its first id found by skipping through an index of ids
+    (SQLite's `idx_raw_mails_id`, PostgreSQL's primary key), then the page's rows read from
+    there, rather than `OFFSET` skipping whole mails (see migration 0004)."""
+    first = (
+        select(raw_mails.c.id).order_by(_NEWEST_FIRST).limit(literal_column("1")).offset(bindparam("offset"))
+    )
+    # The literal OFFSET 0: without one, SQLAlchemy's SQLite dialect binds one of its own.
+    newest = _ROW.where(raw_mails.c.id <= first.scalar_subquery()).order_by(_NEWEST_FIRST)
+    return newest.limit(bindparam("limit")).offset(literal_column("0"))
+
+
+_DEEP_OF_ALL = _deep_of_all()
+
+
 def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
     """(page, count) per scope: every mail, one address's, several addresses', the unknown."""
     scopes: dict[str, Select[Any]] = {
@@ -334,6 +349,8 @@ class MailStore:
 
     async def _page(self, scope: str, params: dict[str, Any], limit: int, offset: int) -> Page[MailRow]:
         paged, counting = self._pages[scope]
+        if scope == "all" and offset > 0:
+            paged = _DEEP_OF_ALL
         params = {**params, "limit": limit, "offset": offset}
         queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
         # One address's or one user's mails are counted through the (address, id) index, in
