@@ -36,7 +36,7 @@ from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
-from tempmail.db.tables import address, raw_mails
+from tempmail.db.tables import address, raw_mails, raw_mails_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +166,8 @@ _DEEP_OF_ALL = _deep_of_all()
 
 
 def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
-    """(page, count) per scope: every mail, one address's, several addresses', the unknown."""
+    """(page, count) per scope: every mail, one address's, several addresses', the unknown.
+    PostgreSQL counts every mail from the trigger-kept `raw_mails_count` (migration 0005)."""
     scopes: dict[str, Select[Any]] = {
         "all": _ROW,
         "owner": _ROW.where(_OWNER),
@@ -174,7 +175,10 @@ def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
         # Mails whose recipient is not (or no longer) a created address.
         "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
     }
-    return {scope: (_paged(query), _counted(query)) for scope, query in scopes.items()}
+    pages = {scope: (_paged(query), _counted(query)) for scope, query in scopes.items()}
+    if dialect == "postgresql":
+        pages["all"] = (pages["all"][0], select(raw_mails_count.c.mails))
+    return pages
 
 
 _GET = _ROW.where(raw_mails.c.id == bindparam("mail_id"))
@@ -354,7 +358,7 @@ class MailStore:
         params = {**params, "limit": limit, "offset": offset}
         queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
         # One address's or one user's mails are counted through the (address, id) index, in
-        # time bounded by their own mail; every mail, or the unknown ones, by a table scan.
+        # time bounded by their own mail; every mail (on SQLite), or the unknown ones, by a scan.
         results = await self.reads.fetch_all(queries, quick=scope in ("owner", "owners"))
         count = int(results[1][0][0]) if offset == 0 else 0
         return Page([MailRow(*row) for row in results[0]], count)

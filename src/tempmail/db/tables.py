@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -95,6 +96,15 @@ raw_mails = Table(
     Index("idx_raw_mails_address_id", "address", "id"),
     Index("idx_raw_mails_created_at", "created_at"),
     Index("idx_raw_mails_message_id", "message_id"),
+)
+
+# PostgreSQL only (migration 0005): how many mails there are, kept exact by triggers, so the
+# admin's list of every mail needs no scan to count them.
+raw_mails_count = Table(
+    "raw_mails_count",
+    metadata,
+    Column("only_row", Boolean, primary_key=True),
+    Column("mails", BigInteger, nullable=False),
 )
 
 address = Table(

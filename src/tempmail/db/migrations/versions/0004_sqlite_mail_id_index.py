@@ -25,9 +25,9 @@ INDEX = "idx_raw_mails_id"
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.create_index(INDEX, "raw_mails", ["id"])
+        op.create_index(INDEX, "raw_mails", ["id"], if_not_exists=True)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.drop_index(INDEX, table_name="raw_mails")
+        op.drop_index(INDEX, table_name="raw_mails", if_exists=True)
