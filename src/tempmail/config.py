@@ -495,9 +495,13 @@ class Settings(BaseSettings):
 
     @property
     def worker_pool_size(self) -> int:
-        """DATABASE_POOL_SIZE shared out among the workers (rounded up), so that a node keeps
-        the connections the setting says however many workers it runs."""
-        return -(-self.DATABASE_POOL_SIZE // self.worker_count)
+        """DATABASE_POOL_SIZE shared out among the workers, so that a node keeps the
+        connections the setting says however many workers it runs."""
+        return self.worker_share(self.DATABASE_POOL_SIZE)
+
+    def worker_share(self, total: int) -> int:
+        """One worker's share of what the whole server has `total` of (rounded up)."""
+        return -(-total // self.worker_count)
 
     @property
     def worker_count(self) -> int:

@@ -14,7 +14,6 @@ from tempmail.db.paging import Page, contains, fetch_page
 from tempmail.db.reads import Reads
 from tempmail.db.tables import (
     TIMESTAMP_FORMAT,
-    Timestamp,
     address,
     address_sender,
     auto_reply_mails,
@@ -71,8 +70,7 @@ LISTED = select(
 _LIVE = select(address.c.id).where(
     address.c.id == bindparam("address_id"), address.c.name == bindparam("name")
 )
-_STALE = address.c.updated_at.is_(None) | (address.c.updated_at < bindparam("stale_before", type_=Timestamp))
-_DUE = select(address.c.id).where(address.c.id == bindparam("address_id"), _STALE)
+_UPDATED_AT = select(address.c.updated_at).where(address.c.id == bindparam("address_id"))
 _BOUND_TO = (
     select(address.c.id, address.c.name, address.c.updated_at)
     .join(users_address, users_address.c.address_id == address.c.id)
@@ -111,8 +109,11 @@ class AddressStore:
         return int(result.inserted_primary_key[0])
 
     async def touch(self, address_id: int) -> None:
-        """Record activity (inactive-address cleanup reads updated_at), at most once a day."""
-        await self._touch_due(_DUE, {"address_id": address_id})
+        """Record activity (inactive-address cleanup reads updated_at), at most once a day: a
+        read says whether it is due, so every call but the day's first writes nothing."""
+        rows = await self.reads.fetch(_UPDATED_AT, {"address_id": address_id}, quick=True)
+        if rows and touch_due(rows[0][0]):
+            await self.touch_ids([address_id])
 
     async def bound_to(self, user_id: int) -> list[tuple[int, str, str | None]]:
         """(id, name, updated_at) of every address bound to the user, in one quick read."""
@@ -125,19 +126,12 @@ class AddressStore:
         """Record activity of every address bound to the user (a read of their mails or their
         list), throttled as `touch` is; return the addresses' names."""
         bound = await self.bound_to(user_id)
-        await self._touch([address_id for address_id, _, updated_at in bound if touch_due(updated_at)])
+        await self.touch_ids([address_id for address_id, _, updated_at in bound if touch_due(updated_at)])
         return [name for _, name, _ in bound]
 
-    async def _touch_due(self, due: Select[Any], params: dict[str, Any]) -> None:
-        """Throttled to TOUCH_GRANULARITY: only rows whose updated_at is NULL or older are
-        written, and reads that find none (every read but the day's first) write nothing."""
-        cutoff = (utcnow() - TOUCH_GRANULARITY).strftime(TIMESTAMP_FORMAT)
-        # As text: the hot reads bind values as the drivers take them, past SQLAlchemy's types.
-        await self._touch(
-            [row[0] for row in await self.reads.fetch(due, {**params, "stale_before": cutoff}, quick=True)]
-        )
-
-    async def _touch(self, ids: Sequence[int]) -> None:
+    async def touch_ids(self, ids: Sequence[int]) -> None:
+        """Record activity of addresses the caller found due (`touch_due`); the update checks
+        again, so two racing callers write once."""
         if not ids:
             return
         now = utcnow()

@@ -1,7 +1,7 @@
-"""The database engine: URL handling, SQLite durability settings, and schema migrations.
+"""The database engine: URL handling, the SQLite connections' set-up, and schema migrations.
 
-One `Database` per process. SQLite runs in WAL mode with `synchronous=FULL`, because an SMTP
-`250` promises the mail is on disk: NORMAL would let a power cut take back the last commits.
+One `Database` per process. SQLite runs in WAL mode with `synchronous=FULL` (see
+`tempmail.db.sqlite_setup`): an SMTP `250` promises the mail is on disk.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tempmail.db.mail_inserts import EngineInserts, MailInserts, SqliteInserts
 from tempmail.db.reads import PostgresReads, Reads, SqliteReads
+from tempmail.db.sqlite_setup import make_durable
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,7 @@ def async_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+    make_durable(dbapi_connection)
 
 
 def _alembic_config() -> Config:

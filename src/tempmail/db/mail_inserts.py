@@ -29,6 +29,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tempmail.db.reads import compile_for
+from tempmail.db.sqlite_setup import make_durable
 from tempmail.db.tables import TIMESTAMP_FORMAT, raw_mails, utcnow
 
 # The columns a received mail is stored with (created_at is set here, as the table's default
@@ -72,9 +74,7 @@ class EngineInserts(MailInserts):
 class SqliteInserts(MailInserts):
     def __init__(self, path: str, dialect: Dialect) -> None:
         self.path = path
-        compiled = _ROW_INSERT.compile(dialect=dialect)
-        self._sql = compiled.string
-        self._order = tuple(compiled.positiontup or ())
+        self._insert_row = compile_for(_ROW_INSERT, dialect)
         # One thread: its connection is used by it alone, and commits are serial anyway.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-ingest")
         self._conn: sqlite3.Connection | None = None
@@ -83,8 +83,7 @@ class SqliteInserts(MailInserts):
     def _open(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            make_durable(conn)
             conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             self._lock_fd = os.open(f"{self.path}-ingest-lock", os.O_RDWR | os.O_CREAT, 0o600)
             self._conn = conn
@@ -93,13 +92,13 @@ class SqliteInserts(MailInserts):
     def _insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         conn = self._open()
         created_at = utcnow().strftime(TIMESTAMP_FORMAT)
-        values = [[{**row, "created_at": created_at}[name] for name in self._order] for row in rows]
+        values = [self._insert_row.arguments({**row, "created_at": created_at}) for row in rows]
         assert self._lock_fd is not None
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                ids = [int(conn.execute(self._sql, row).lastrowid or 0) for row in values]
+                ids = [int(conn.execute(self._insert_row.sql, row).lastrowid or 0) for row in values]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -113,7 +112,7 @@ class SqliteInserts(MailInserts):
             return await asyncio.get_running_loop().run_in_executor(self._thread, self._insert, rows)
         except sqlite3.Error as exc:
             # As the engine would raise it, so callers handle one kind of database error.
-            raise OperationalError(self._sql, None, exc) from exc
+            raise OperationalError(self._insert_row.sql, None, exc) from exc
 
     async def close(self) -> None:
         self._thread.shutdown(wait=True)

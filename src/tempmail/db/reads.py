@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import ClauseElement, Select
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # A statement and its parameters by bind name.
 Query = tuple[Select[Any], Mapping[str, Any]]
@@ -55,6 +56,13 @@ class Compiled:
         return [params[name] for name in self.order]
 
 
+def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
+    """The SQL of a Core statement for a positional-parameter driver, and its bind order."""
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler), "a DML or SELECT statement"
+    return Compiled(compiled.string, tuple(compiled.positiontup or ()))
+
+
 class CompiledStatements:
     """Each Core statement compiled once for the dialect, keyed by the statement object (the
     callers' statements are module constants)."""
@@ -67,8 +75,7 @@ class CompiledStatements:
         hit = self._compiled.get(id(statement))
         if hit is not None and hit[0] is statement:
             return hit[1]
-        compiled = statement.compile(dialect=self.dialect)
-        result = Compiled(compiled.string, tuple(compiled.positiontup or ()))
+        result = compile_for(statement, self.dialect)
         self._compiled[id(statement)] = (statement, result)
         return result
 

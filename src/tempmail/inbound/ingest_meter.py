@@ -15,14 +15,10 @@ class IngestMeter:
     moments. A burst is hundreds a second; a busy site's steady traffic a few."""
 
     def __init__(self) -> None:
-        self.receiving = 0
         self._answers: deque[float] = deque()
 
-    def enter(self) -> None:
-        self.receiving += 1
-
-    def leave(self) -> None:
-        self.receiving -= 1
+    def answered(self) -> None:
+        """A mail has been answered (stored, refused or failed)."""
         now = time.monotonic()
         self._answers.append(now)
         while self._answers[0] < now - HORIZON_SECONDS:

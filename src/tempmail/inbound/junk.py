@@ -235,7 +235,7 @@ class JunkFilter:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        share = -(-JUNK_PROCESSES // settings.worker_count)
+        share = settings.worker_share(JUNK_PROCESSES)
         self._workers = WorkerPool(f"{__name__}:checker", settings, share, THREADS_PER_WORKER)
 
     async def warm_up(self) -> None:

@@ -41,7 +41,7 @@ class Mailbox:
         if inbox is None:
             raise ApiError(401, ADDRESS_CREDENTIAL)
         if offset == 0 and touch_due(inbox.updated_at):
-            await self.addresses.touch(address_id)
+            await self.addresses.touch_ids([address_id])
         return inbox.page
 
     async def page(self, limit: int, offset: int, owner: str | None = None) -> Page[Any]:

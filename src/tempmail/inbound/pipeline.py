@@ -169,11 +169,10 @@ class Pipeline:
         What follows the commit runs in the background, or, with `wait_after_store`, before
         returning, with its outcome in the result.
         """
-        self.meter.enter()
         try:
             return await self._receive(mail, wait_after_store)
         finally:
-            self.meter.leave()
+            self.meter.answered()
 
     async def _receive(self, mail: InboundMail, wait_after_store: bool) -> ReceiveResult:
         result = ReceiveResult()
