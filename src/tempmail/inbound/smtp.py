@@ -11,6 +11,8 @@ import asyncio
 import logging
 import socket
 import ssl
+from email._header_value_parser import get_addr_spec, get_angle_addr
+from email.errors import HeaderParseError
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -128,11 +130,38 @@ class InboundServer:
 
 
 class _TrackedSMTP(SMTP):
-    """aiosmtpd's protocol, remembering itself in a set while its connection is open."""
+    """aiosmtpd's protocol, remembering itself in a set while its connection is open.
+
+    Every mail from the world is a connection of its own, so what aiosmtpd does per connection
+    and per address is paid per mail; two of its steps cost more than they need to (a fifth of
+    the no-op server's CPU, measured with py-spy), and are answered here the same way, cheaper.
+    """
 
     def __init__(self, handler: Any, *, sessions: set[SMTP], **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self._tracked = sessions
+
+    def __dir__(self) -> list[str]:
+        """The `smtp_` commands and `auth_` mechanisms, the only names aiosmtpd's constructor
+        looks for in `dir(self)` and `inspect.getmembers(self)`; answering with every name
+        made it read each attribute of a new protocol, properties included."""
+        return _COMMAND_NAMES
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's own address parsing of MAIL FROM and RCPT TO (the stdlib's RFC 5322
+        parser), without the typing class that it defines anew on every call."""
+        if not arg:
+            return "", ""
+        parse: Any = get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec
+        try:
+            address, rest = parse(arg)
+        except HeaderParseError:
+            return None, None
+        addr: str = address.addr_spec
+        localpart = addr.rpartition("@")[0]
+        if self.local_part_limit and len(localpart) > self.local_part_limit:
+            return None, None
+        return addr, rest
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._tracked.add(self)
@@ -141,6 +170,9 @@ class _TrackedSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         self._tracked.discard(self)
         super().connection_lost(error)
+
+
+_COMMAND_NAMES = [name for name in dir(_TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
