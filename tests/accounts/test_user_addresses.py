@@ -200,6 +200,38 @@ def test_user_mails_of_all_or_one_address(server: Server) -> None:
     assert server.user("GET", "/user_api/mails?limit=0&offset=0", user).text == "Invalid limit"
 
 
+def test_user_mail_pages_merge_the_addresses_newest_first(server: Server) -> None:
+    """Pages of several addresses' mail, received in turns: every mail once, newest first,
+    whichever address holds it (each address's newest mails are read apart, then merged)."""
+    user = register(server, email())
+    first, second, other = server.new_address(), server.new_address(), server.new_address()
+    bind(server, user, first["jwt"])
+    bind(server, user, second["jwt"])
+    order = [first, second, second, first, other, second, first]
+    for number, created in enumerate(order):
+        deliver(server, created["address"], f"mail {number}")
+    pages = [
+        server.user("GET", "/user_api/mails", user, params={"limit": 2, "offset": offset}).json()
+        for offset in (0, 2, 4, 6)
+    ]
+    assert [page["count"] for page in pages] == [6, 0, 0, 0]
+    subjects = [
+        next(line for line in mail["raw"].splitlines() if line.startswith("Subject: "))
+        for page in pages
+        for mail in page["results"]
+    ]
+    assert subjects == [f"Subject: mail {n}" for n in (6, 5, 3, 2, 1, 0)]
+    assert len(pages[0]["results"]) == 2 and pages[3]["results"] == []
+
+
+def test_user_mails_refuse_a_deleted_account(server: Server) -> None:
+    user = register(server, email())
+    bind(server, user, server.new_address()["jwt"])
+    assert server.admin("DELETE", f"/admin/users/{user_id_of(user)}").json() == {"success": True}
+    refused = server.user("GET", "/user_api/mails", user, params={"limit": 5, "offset": 0})
+    assert (refused.status_code, refused.text) == (401, "Your token has expired, please login again")
+
+
 def test_user_deletes_own_mail(server: Server) -> None:
     user = register(server, email())
     address = server.new_address()

@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tempmail.accounts.roles import USER_NOT_FOUND, Roles
 from tempmail.config import Settings
-from tempmail.db.addresses import AddressStore
+from tempmail.db.addresses import AddressStore, touch_due
 from tempmail.db.kv import SettingsStore
 from tempmail.db.mails import MailStore
 from tempmail.db.paging import Page
 from tempmail.db.users import AlreadyBound, UserExists, UserStore
-from tempmail.errors import ApiError, InvalidMail, SendFailed
+from tempmail.errors import USER_TOKEN, ApiError, InvalidMail, SendFailed
 from tempmail.security.passwords import (
     generate_plain,
     hash_password,
@@ -444,14 +444,20 @@ class UserService:
         """Drop verification codes nobody used before they expired."""
         await self.kv.purge_expired(VERIFY_CODE_PREFIX)
 
-    async def mail_page(self, user_id: int, limit: int, offset: int, address: str | None) -> Page[Any]:
+    async def mail_page(self, claim: UserClaim, limit: int, offset: int, address: str | None) -> Page[Any]:
         """Mails of the user's addresses (or of one of them); an address that is not the user's
-        gives an empty page, not an error, so the answer never tells whose it is."""
-        names = await self.addresses.touch_bound(user_id)
-        if address:
-            wanted = address.strip().lower()
-            names = [name for name in names if name == wanted]
-        return await self.mails.page_of_owners(names, limit, offset)
+        gives an empty page, not an error, so the answer never tells whose it is. A token whose
+        account is gone is refused here, in the statement that reads the page.
+
+        Reading counts as the addresses' activity, at most once a day (see `touch_bound`): the
+        page says how stale it is, so a read writes only on the day's first poll."""
+        only = address.strip().lower() if address else None
+        inbox = await self.mails.user_inbox(claim.user_id, claim.user_email, only, limit, offset)
+        if inbox is None:
+            raise ApiError(401, USER_TOKEN)
+        if inbox.never_active or (inbox.oldest_active is not None and touch_due(inbox.oldest_active)):
+            await self.addresses.touch_bound(claim.user_id)
+        return inbox.page
 
     async def delete_mail(self, user_id: int, mail_id: int) -> None:
         """Only a mail of a bound address is deleted; any other id is no error (as the

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from tempmail.accounts.users import ADDRESS_NOT_FOUND, NO_ADDRESS_OR_USER, UserClaim
 from tempmail.errors import ApiError
-from tempmail.http.auth import RoleDep, UserDep, bearer_token, require_user, signed_user
+from tempmail.http.auth import RoleDep, SignedUserDep, UserDep, bearer_token, signed_user
 from tempmail.http.context import ServicesDep, services_of
 from tempmail.http.fast_lane import JsonBody
 from tempmail.http.paging import MAX_ID, IdPath, Paging, PagingDep, page_json, paging, read_paging
@@ -141,13 +141,13 @@ MAX_ADDRESS_LENGTH = 320
 
 @router.get("/mails")
 async def mails(
-    user: UserDep,
+    user: SignedUserDep,
     paging: PagingDep,
     services: ServicesDep,
     address: Annotated[str | None, Query(max_length=MAX_ADDRESS_LENGTH)] = None,
 ) -> dict[str, Any]:
     """GETs come through `mails_answer` (see `tempmail.http.fast_lane`)."""
-    page = await services.users.mail_page(user.user_id, paging.limit, paging.offset, address)
+    page = await services.users.mail_page(user, paging.limit, paging.offset, address)
     return page_json(page, mail_row)
 
 
@@ -158,7 +158,7 @@ async def mails_answer(request: Request) -> Response | None:
     if address is not None and len(address) > MAX_ADDRESS_LENGTH:
         return None
     services = services_of(request)
-    user = await require_user(await signed_user(request, services), services)
+    user = await signed_user(request, services)
     return JsonBody(await mails(user, await paging(request), services, address))
 
 

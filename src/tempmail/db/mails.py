@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
-    Text,
-    any_,
     bindparam,
     delete,
     func,
@@ -28,7 +26,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,7 +33,7 @@ from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
-from tempmail.db.tables import address, raw_mails, raw_mails_count
+from tempmail.db.tables import address, raw_mails, raw_mails_count, users, users_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +110,19 @@ _NEWEST_FIRST = raw_mails.c.id.desc()
 _OWNER = raw_mails.c.address == bindparam("owner")
 
 
-def _of_owners(dialect: str) -> ColumnElement[bool]:
-    """The mail of a list of addresses (a user's, `/user_api/mails`), the list being one bound
-    value, so the statement is prepared once whatever its length: a PostgreSQL array, a JSON
-    array on SQLite. Both plan it as index lookups of (address, id), per address."""
-    if dialect == "postgresql":
-        return raw_mails.c.address == any_(bindparam("owners", type_=postgresql.ARRAY(Text)))
-    listed: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam("owners")))
-    return raw_mails.c.address.in_(listed)
+def _bound_names(one_address: bool) -> Select[Any]:
+    """The names of the addresses bound to a user (`user_id`), or of the one of them named
+    `only`: none when `only` is not the user's."""
+    bound = (
+        select(address.c.name, address.c.updated_at)
+        .join(users_address, users_address.c.address_id == address.c.id)
+        .where(users_address.c.user_id == bindparam("user_id"))
+    )
+    return bound.where(address.c.name == bindparam("only")) if one_address else bound
 
 
-def _paged(query: Select[Any]) -> Select[Any]:
-    return query.order_by(_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
+def _paged(query: Select[Any], newest: ColumnElement[int] = raw_mails.c.id) -> Select[Any]:
+    return query.order_by(newest.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def _counted(query: Select[Any]) -> Select[Any]:
@@ -150,6 +148,45 @@ def _inbox(counted: bool) -> Select[Any]:
 _INBOX_FIRST, _INBOX_LATER = _inbox(counted=True), _inbox(counted=False)
 
 
+def _user_inbox(dialect: str, counted: bool, one_address: bool) -> Select[Any]:
+    """A user's page of mail (every bound address's, or one's), its count (first pages only)
+    and the bound addresses' activity (how many never active, the oldest `updated_at`), in one
+    statement that gives no row at all when the account is gone (the token's id and email no
+    longer name it): a poll of `/user_api/mails` is one round trip, as `/api/mails` is."""
+    bound = _bound_names(one_address).cte("bound")
+    owned = raw_mails.c.address.in_(select(bound.c.name))
+    if dialect == "postgresql":
+        # Each address's newest mails through the (address, id) index, then the page of those:
+        # asked for the page of a list of addresses, PostgreSQL walks every mail's ids instead.
+        newest = _ROW.where(raw_mails.c.address == bound.c.name).order_by(_NEWEST_FIRST)
+        each = newest.limit(bindparam("limit", type_=Integer) + bindparam("offset", type_=Integer)).lateral(
+            "each"
+        )
+        page = _paged(select(*each.c).select_from(bound.join(each, true())), each.c.id).subquery("page")
+    else:
+        page = _paged(_ROW.where(owned)).subquery("page")
+    total: ColumnElement[Any] = literal_column("0")
+    if counted:
+        total = _counted(select(raw_mails.c.id).where(owned)).scalar_subquery()
+    never_active = select(func.count()).select_from(bound).where(bound.c.updated_at.is_(None))
+    oldest_active = select(func.min(bound.c.updated_at))
+    return (
+        select(never_active.scalar_subquery(), oldest_active.scalar_subquery(), total, *page.c)
+        .select_from(users.outerjoin(page, true()))
+        .where(users.c.id == bindparam("user_id"), users.c.user_email == bindparam("email"))
+        .order_by(page.c.id.desc())
+    )
+
+
+def _user_inboxes(dialect: str) -> dict[tuple[bool, bool], Select[Any]]:
+    """`_user_inbox` by (first page, one address)."""
+    return {
+        (counted, one): _user_inbox(dialect, counted, one)
+        for counted in (True, False)
+        for one in (True, False)
+    }
+
+
 def _deep_of_all() -> Select[Any]:
     """A later page of every mail: its first id found by skipping through an index of ids
     (SQLite's `idx_raw_mails_id`, PostgreSQL's primary key), then the page's rows read from
@@ -171,7 +208,6 @@ def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
     scopes: dict[str, Select[Any]] = {
         "all": _ROW,
         "owner": _ROW.where(_OWNER),
-        "owners": _ROW.where(_of_owners(dialect)),
         # Mails whose recipient is not (or no longer) a created address.
         "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
     }
@@ -191,6 +227,16 @@ class Inbox:
 
     page: Page[MailRow]
     updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInbox:
+    """A page of a user's mail, and the activity of the addresses bound to the user: whether
+    one never was active, and the oldest activity of the others."""
+
+    page: Page[MailRow]
+    never_active: bool
+    oldest_active: str | None
 
 
 _SET_METADATA = (
@@ -214,6 +260,7 @@ class MailStore:
         self.inserts = inserts
         self.compress = compress
         self._pages = _pages(engine.dialect.name)
+        self._user_inboxes = _user_inboxes(engine.dialect.name)
         self._pending: list[Pending] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -338,14 +385,19 @@ class MailStore:
         scope = "all" if owner is None else "owner"
         return await self._page(scope, {"owner": owner}, limit, offset)
 
-    async def page_of_owners(self, names: Sequence[str], limit: int, offset: int) -> Page[MailRow]:
-        """Mails of several addresses (a user's), newest first; none for no address."""
-        if not names:
-            return Page([], 0)
-        if len(names) == 1:
-            return await self._page("owner", {"owner": names[0]}, limit, offset)
-        owners: Any = list(names) if self.engine.dialect.name == "postgresql" else json.dumps(list(names))
-        return await self._page("owners", {"owners": owners}, limit, offset)
+    async def user_inbox(
+        self, user_id: int, email: str, only: str | None, limit: int, offset: int
+    ) -> UserInbox | None:
+        """A user's page (of the bound address `only`, if given), or None when the account
+        (id and email, as a token names it) no longer exists."""
+        statement = self._user_inboxes[offset == 0, only is not None]
+        params = {"user_id": user_id, "email": email, "only": only, "limit": limit, "offset": offset}
+        rows = await self.reads.fetch(statement, params, quick=True)
+        if not rows:
+            return None
+        never_active, oldest_active, total = rows[0][:3]
+        mails = [MailRow(*row[3:]) for row in rows if row[3] is not None]
+        return UserInbox(Page(mails, int(total)), bool(never_active), oldest_active)
 
     async def page_unknown(self, limit: int, offset: int) -> Page[MailRow]:
         """Mails whose recipient is not (or no longer) a created address."""
@@ -359,7 +411,7 @@ class MailStore:
         queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
         # One address's or one user's mails are counted through the (address, id) index, in
         # time bounded by their own mail; every mail (on SQLite), or the unknown ones, by a scan.
-        results = await self.reads.fetch_all(queries, quick=scope in ("owner", "owners"))
+        results = await self.reads.fetch_all(queries, quick=scope == "owner")
         count = int(results[1][0][0]) if offset == 0 else 0
         return Page([MailRow(*row) for row in results[0]], count)
 

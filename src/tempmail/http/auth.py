@@ -58,6 +58,10 @@ async def signed_user(request: Request, services: ServicesDep) -> UserClaim:
     return claim
 
 
+# For routes that check the account exists themselves, in the statement that reads its mail.
+SignedUserDep = Annotated[UserClaim, Depends(signed_user)]
+
+
 async def require_user(claim: Annotated[UserClaim, Depends(signed_user)], services: ServicesDep) -> UserClaim:
     """A user token whose account still exists: a deleted user's token must not bind anything."""
     if not await services.users.is_live(claim):

@@ -43,14 +43,14 @@ async def user_mails(
     services: ServicesDep,
     address: AddressFilter = None,
 ) -> HTMLResponse:
-    page = await services.users.mail_page(user.user_id, paging.limit, paging.offset, address)
+    page = await services.users.mail_page(user, paging.limit, paging.offset, address)
     return await mail_list(request, USER, page, paging)
 
 
 async def _user_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> Any:
     """A mail of one of the user's addresses: the ownership rule of `/user_api/mails`."""
     row = await services.mailbox.get(mail_id)
-    if row is None or not (await services.users.mail_page(user.user_id, 1, 0, row.address)).results:
+    if row is None or not (await services.users.mail_page(user, 1, 0, row.address)).results:
         raise ApiError(404, "Not Found")
     return row
 
