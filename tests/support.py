@@ -7,7 +7,9 @@ and the server talks to a real SQLite file or a real PostgreSQL database made fo
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -40,6 +42,12 @@ BASE_ENV: dict[str, str] = {
     "LOG_LEVEL": "warning",
     # Dozens of test servers share one PostgreSQL (max_connections 100 by default).
     "DATABASE_POOL_SIZE": "2",
+    # Every test client is 127.0.0.1, and many tests send wrong credentials on purpose to
+    # servers shared by whole modules: the rate limits are tested on servers of their own
+    # (tests/http/test_rate_limit.py).
+    "RATE_LIMIT_CREATIONS": "0",
+    "RATE_LIMIT_LOGIN_FAILURES": "0",
+    "RATE_LIMIT_ADMIN_FAILURES": "0",
 }
 
 # Settings of the servers that test user accounts and roles (one shared server per backend).
@@ -105,9 +113,12 @@ class ScratchDatabase:
         """Run one statement straight on the database (positional `?` parameters) and return
         its rows: for checking what is stored, and for setting up states like an expired code."""
         if self.backend == "sqlite":
+            import contextlib
             import sqlite3
 
-            with sqlite3.connect(self.url.removeprefix("sqlite:///")) as conn:
+            # Closed on the way out (`with` on a connection only commits): an open one would hold
+            # the file, which `tempmail restore` rightly refuses to replace.
+            with contextlib.closing(sqlite3.connect(self.url.removeprefix("sqlite:///"))) as conn, conn:
                 return [tuple(row) for row in conn.execute(statement, params).fetchall()]
         import asyncpg
 
@@ -289,3 +300,53 @@ def self_signed_certificate(folder: Path, hostname: str) -> tuple[str, str]:
         )
     )
     return str(cert_path), str(key_path)
+
+
+def dot_stuffed(raw: bytes) -> bytes:
+    """`raw` as DATA carries it, ending with CRLF . CRLF: a dot doubled at the start of every
+    line, where lines end with CRLF only. smtplib also doubles a dot after a bare LF, which the
+    server (rightly: only CRLF ends an SMTP line) keeps, so exact bytes need this instead."""
+    stuffed = re.sub(rb"(?:^|(?<=\r\n))\.", b"..", raw) if raw else raw
+    if stuffed and not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
+
+
+def as_stored(raw: bytes) -> bytes:
+    """What the server stores of `raw` sent with `dot_stuffed`: the same bytes, plus the CRLF
+    the end-of-data marker needed if `raw` did not end with one."""
+    return raw if not raw or raw.endswith(b"\r\n") else raw + b"\r\n"
+
+
+def send_exact(
+    client: smtplib.SMTP, to: str | list[str], raw: bytes, mail_from: str = "sender@remote.example"
+) -> tuple[int, bytes]:
+    """One transaction on an open session carrying `raw` byte for byte (see `dot_stuffed`);
+    returns the answer to the data (envelope refusals raise smtplib errors)."""
+    client.ehlo_or_helo_if_needed()
+    code, answer = client.mail(mail_from)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, answer, mail_from)
+    for rcpt in [to] if isinstance(to, str) else to:
+        code, answer = client.rcpt(rcpt)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({rcpt: (code, answer)})
+    code, answer = client.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, answer)
+    client.send(dot_stuffed(raw))
+    return client.getreply()
+
+
+def stored_raws(db: ScratchDatabase, address: str) -> list[bytes]:
+    """The exact bytes of every mail stored for `address`, oldest first."""
+    rows = db.sql("SELECT raw, raw_blob FROM raw_mails WHERE address = ? ORDER BY id", address)
+    return [gzip.decompress(blob) if blob is not None else str(raw).encode() for raw, blob in rows]
+
+
+def read_to_close(sock: socket.socket) -> bytes:
+    """Everything a raw socket receives until the server closes it."""
+    received = b""
+    while chunk := sock.recv(4096):
+        received += chunk
+    return received

@@ -14,7 +14,10 @@ from tempmail.api import FAST_ANSWERS
 from tempmail.api import ROUTERS as API_ROUTERS
 from tempmail.http.errors import install_error_handlers
 from tempmail.http.fast_lane import FastLane
+from tempmail.http.input_guard import InputGuard
 from tempmail.http.ip_access import IpAccessMiddleware
+from tempmail.http.openapi import install_openapi
+from tempmail.http.rate_limit import RateLimitMiddleware
 from tempmail.services import Services
 from tempmail.web import ROUTER as WEB_ROUTER
 from tempmail.web.gate import STATIC_PREFIX, SitePasswordExceptPages
@@ -46,13 +49,19 @@ def create_app(services: Services) -> ASGIApp:
     app.include_router(WEB_ROUTER)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
+    install_openapi(app, API_ROUTERS, services.settings)
     # In front of the app, outermost last: CORS answers preflights before the site password is
-    # asked for, and the IP rules (COMPAT §4.2) come after the site password, before any
-    # credential check. The web UI's page shells pass the gate: they hold no data and prompt
-    # for the password. The hottest GETs (the inbox polls, the health check) are answered
-    # inside all three, ahead of FastAPI's own layers and routing (see tempmail.http.fast_lane).
+    # asked for, the rate limits and then the IP rules (COMPAT §4.2) come after the site
+    # password, before any credential check. The web UI's page shells pass the gate: they hold
+    # no data and prompt for the password. The hottest GETs (the inbox polls, the health check)
+    # are answered inside them all, ahead of FastAPI's own layers and routing (see
+    # tempmail.http.fast_lane).
     stack: ASGIApp = FastLane(app, answers=FAST_ANSWERS, default_lang=services.settings.DEFAULT_LANG)
+    # Text no back end can store (NUL, invalid UTF-8, lone surrogates) is refused before the
+    # fast lane and the routes, after the site password and the IP rules (see its module).
+    stack = InputGuard(stack, default_lang=services.settings.DEFAULT_LANG)
     stack = IpAccessMiddleware(stack, services=services)
+    stack = RateLimitMiddleware(stack, settings=services.settings)
     stack = SitePasswordExceptPages(
         stack, passwords=services.settings.PASSWORDS, default_lang=services.settings.DEFAULT_LANG
     )

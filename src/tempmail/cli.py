@@ -1,4 +1,5 @@
-"""The `tempmail` command: `serve` runs the server; `db upgrade` migrates.
+"""The `tempmail` command: `serve` runs the server; `db upgrade` migrates; `backup FILE` and
+`restore FILE` copy the whole database (see `tempmail.maintenance.backup`).
 
 `serve` with one worker runs everything in this process, on one loop. With several (`--workers`
 or WORKERS; one per core by default) this process supervises them: it migrates the database and
@@ -36,8 +37,10 @@ from tempmail import __version__
 from tempmail.app import create_app
 from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
+from tempmail.http.protocol import HttpProtocol
 from tempmail.inbound.smtp import InboundServer
 from tempmail.jobs import Scheduler, server_jobs
+from tempmail.maintenance import backup
 from tempmail.services import Secrets, Services
 from tempmail.ttl_cache import SharedGeneration
 
@@ -133,6 +136,7 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
             port=http_port,
             log_level=settings.LOG_LEVEL.lower(),
             loop="none",
+            http=HttpProtocol,
             lifespan="off",
             proxy_headers=False,
             access_log=settings.LOG_LEVEL.lower() == "debug",
@@ -340,6 +344,10 @@ def _parser() -> argparse.ArgumentParser:
     db_cmd = commands.add_parser("db", help="database maintenance")
     db_cmd.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     db_cmd.add_argument("--config", type=Path, metavar="FILE", help="TOML file of settings")
+    for name, what in (("backup", "copy the database to FILE"), ("restore", "replace it by FILE")):
+        copy_cmd = commands.add_parser(name, help=f"{what} (see README, Backups)")
+        copy_cmd.add_argument("file", type=Path, metavar="FILE")
+        copy_cmd.add_argument("--config", type=Path, metavar="FILE", help="TOML file of settings")
     return parser
 
 
@@ -363,10 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return _run(_db_upgrade(settings))
+        if args.command in ("backup", "restore"):
+            print((backup.backup if args.command == "backup" else backup.restore)(settings, args.file))
+            return 0
         if settings.worker_count == 1:
             return _run(serve(settings))
         return _supervise(settings, settings.worker_count)
-    except OSError as exc:
+    except (OSError, backup.BackupError) as exc:
         print(f"tempmail: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ RANDOM_SUBDOMAIN_LENGTH) brought into range with a warning rather than refused.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -135,6 +136,36 @@ class SmtpRelay(BaseModel):
     validateCerts: bool = True
 
 
+class AllowedNetwork(BaseModel):
+    """One OUTBOUND_ALLOW_NETWORKS entry: addresses that webhooks and OAuth2 may reach although
+    they are not public (security/outbound.py), on one port or, when `port` is None, any."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+    def admits(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> bool:
+        return address in self.network and (self.port is None or self.port == port)
+
+
+def _allowed_network(value: Any) -> Any:
+    """`10.0.0.0/8`, `127.0.0.1`, `::1`, or one of them on one port: `127.0.0.1:8080`,
+    `[::1]:8080`, `[fd00::/8]:443`."""
+    if not isinstance(value, str):
+        return value
+    text, port = value.strip(), None
+    if text.startswith("["):
+        text, sep, port = text[1:].partition("]:")
+        if not sep:
+            raise ValueError(f"{value!r}: expected [IPV6]:PORT or [NETWORK]:PORT")
+    elif text.count(":") == 1:
+        text, _, port = text.partition(":")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or network") from None
+    return {"network": network, "port": port}
+
+
 def _parse_list(value: Any) -> Any:
     """Accept a JSON array or a comma-separated string for list settings (JSON that is not an
     array, such as `{`, is refused rather than read as a one-item list)."""
@@ -221,10 +252,27 @@ class Settings(BaseSettings):
     SMTP_TLS_CERT: str = ""
     SMTP_TLS_KEY: str = ""
     MAX_MESSAGE_SIZE: int = Field(default=26_214_400, gt=0)
+    # SMTP sessions: seconds a client may stay silent before it is cut off, and how many
+    # connections one worker keeps open per client address and in all (see inbound/smtp.py).
+    SMTP_IDLE_TIMEOUT: float = Field(default=60.0, gt=0)
+    SMTP_MAX_CONNECTIONS_PER_IP: int = Field(default=20, gt=0)
+    SMTP_MAX_CONNECTIONS: int = Field(default=1000, gt=0)
     TRUSTED_PROXIES: StrList = Field(default_factory=list)
     LOG_LEVEL: str = "info"
     # Ours: the DNS server SPF/DKIM/DMARC checks ask (`HOST[:PORT]`); the system's when empty.
     DNS_RESOLVER: str = ""
+    # Ours: what webhooks and OAuth2 may reach besides public addresses (see AllowedNetwork).
+    OUTBOUND_ALLOW_NETWORKS: Annotated[
+        list[Annotated[AllowedNetwork, BeforeValidator(_allowed_network)]], NoDecode
+    ] = Field(default_factory=list)
+    # Ours: per client IP and RATE_LIMIT_WINDOW seconds, the address/account creations, refused
+    # logins and wrong admin passwords allowed before 429 (0 = no limit), and the longest a
+    # client that keeps going is refused for (see tempmail.http.rate_limit).
+    RATE_LIMIT_WINDOW: int = Field(default=60, ge=1)
+    RATE_LIMIT_CREATIONS: int = Field(default=300, ge=0)
+    RATE_LIMIT_LOGIN_FAILURES: int = Field(default=10, ge=0)
+    RATE_LIMIT_ADMIN_FAILURES: int = Field(default=10, ge=0)
+    RATE_LIMIT_MAX_BLOCK: int = Field(default=3600, ge=1)
 
     # Carried over from cloudflare_temp_email
     DOMAINS: StrList = Field(default_factory=lambda: ["localhost"])
@@ -318,6 +366,7 @@ class Settings(BaseSettings):
         "JUNK_MAIL_FORCE_PASS_LIST",
         "FORWARD_ADDRESS_LIST",
         "SEND_MAIL_DOMAINS",
+        "OUTBOUND_ALLOW_NETWORKS",
         mode="before",
     )
     @classmethod

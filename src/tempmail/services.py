@@ -49,6 +49,7 @@ from tempmail.outbound.forwarding import Forwarder
 from tempmail.outbound.relays import Sender
 from tempmail.outbound.send_quota import SendQuota
 from tempmail.outbound.sending import SendService
+from tempmail.security.outbound import GuardedTransport
 from tempmail.security.tokens import Tokens
 from tempmail.ttl_cache import Generation
 
@@ -104,6 +105,7 @@ class Services:
     # What `close` releases; no route reaches them.
     _db: Database = field(repr=False)
     _http: httpx.AsyncClient = field(repr=False)
+    _guarded_http: httpx.AsyncClient = field(repr=False)
 
     @staticmethod
     async def prepare(settings: Settings) -> Secrets:
@@ -138,9 +140,13 @@ class Services:
         mails = MailStore(db.engine, db.mail_inserts(), reads, settings.ENABLE_MAIL_GZIP)
         addresses = AddressStore(db.engine, reads)
         user_store = UserStore(db.engine, reads)
-        # One HTTP client for every outbound call (webhooks, Resend): building one costs an SSL
-        # context, far more than the request itself.
+        # One HTTP client for the operator's own outbound calls (Resend), one for webhooks:
+        # building one costs an SSL context, far more than the request itself.
         http = httpx.AsyncClient(follow_redirects=False)
+        # Webhooks go where users and addresses say: through the outbound guard, with a client
+        # of their own (Resend's URL and the SMTP relays are the operator's and need none).
+        allowed = tuple(settings.OUTBOUND_ALLOW_NETWORKS)
+        guarded_http = httpx.AsyncClient(transport=GuardedTransport(allowed), follow_redirects=False)
         sender = Sender(settings, http)
         account_settings = AccountSettingsService(settings, kv)
         auto_reply = AutoReplyService(
@@ -150,7 +156,7 @@ class Services:
             settings.AUTO_REPLY_SKIP_AUTOMATED,
             generation,
         )
-        webhooks = WebhookService(settings, kv, http)
+        webhooks = WebhookService(settings, kv, guarded_http)
         extraction = ExtractionService(kv, mails)
         meter = IngestMeter()
         mail_stored = MailStored(meter)
@@ -173,7 +179,7 @@ class Services:
             roles=roles,
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
-            oauth2=OAuth2Service(kv, users),
+            oauth2=OAuth2Service(kv, users, allowed),
             mailbox=Mailbox(settings, mails, addresses),
             pipeline=pipeline,
             mail_stored=mail_stored,
@@ -198,9 +204,11 @@ class Services:
             generated_admin_password=prepared.generated_admin_password,
             _db=db,
             _http=http,
+            _guarded_http=guarded_http,
         )
 
     async def close(self) -> None:
         await self.pipeline.auth.close()
         await self._http.aclose()
+        await self._guarded_http.aclose()
         await self._db.close()

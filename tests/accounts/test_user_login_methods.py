@@ -142,7 +142,8 @@ def test_verify_code_applies_the_registration_rules(mailing_server: Server) -> N
 
 @pytest.fixture
 def server(make_server: ServerFactory) -> Server:
-    return make_server(**USERS_ENV)
+    # The fake OAuth2 provider listens on loopback, which the outbound guard refuses by default.
+    return make_server(**USERS_ENV, OUTBOUND_ALLOW_NETWORKS="127.0.0.1")
 
 
 def enrol(server: Server, user_jwt: str, authenticator: SoftAuthenticator, name: str = "laptop") -> Any:

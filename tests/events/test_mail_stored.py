@@ -37,6 +37,8 @@ def server(make_server: ServerFactory, relay: SmtpSink) -> Server:
         FORWARD_ADDRESS_LIST="keeper@archive.example",
         ENABLE_AUTO_REPLY="true",
         ENABLE_WEBHOOK="true",
+        # The webhook receiver listens on loopback, which the outbound guard refuses by default.
+        OUTBOUND_ALLOW_NETWORKS="127.0.0.1",
         FRONTEND_URL="https://mail.test.example/",
     )
 

@@ -1,11 +1,13 @@
 """An HTTP endpoint on loopback that records every request (a webhook receiver, say).
 
 `answers` scripts the status codes of the next requests (then 200); `delay` holds each answer
-back, to play a slow receiver.
+back, to play a slow receiver; `headers` go out with every answer (a `Location`, say). `host`
+may be an IPv6 address (`::1`).
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -23,10 +25,11 @@ class Request:
 
 
 class HttpReceiver:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[Request] = []
         self.answers: list[int] = []
         self.delay = 0.0
+        self.headers: dict[str, str] = {}
         self._arrived = threading.Condition()
         receiver = self
 
@@ -40,6 +43,8 @@ class HttpReceiver:
                 status = receiver._record(Request(self.command, self.path, dict(self.headers), body))
                 time.sleep(receiver.delay)
                 self.send_response(status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -50,9 +55,15 @@ class HttpReceiver:
         # Headers and body go out in two writes: with Nagle's algorithm the body waits for the
         # client's delayed ACK, 40 ms a request, which no real receiver makes us wait.
         Handler.disable_nagle_algorithm = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ipv6 = ":" in host
+
+        class Listener(ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
+
+        self._server = Listener((host, 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://[{host}]:{self.port}" if ipv6 else f"http://{host}:{self.port}"
 
     def _record(self, request: Request) -> int:
         with self._arrived:

@@ -3,23 +3,33 @@
 The browser goes to the provider with `login_url`, comes back to the frontend with a code, and
 the frontend hands that code to `callback`: we exchange it, read the user's e-mail from the
 provider's user-info document, and log that person in (creating the account on first visit).
+The token and user-info URLs are fetched through the outbound guard (security/outbound.py), like
+webhooks: only public addresses unless OUTBOUND_ALLOW_NETWORKS admits more.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import warnings
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 from pydantic import BaseModel, ConfigDict, Field
 
 from tempmail.accounts.users import UserService, normalize_email
+from tempmail.config import AllowedNetwork
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
+from tempmail.security.outbound import GuardedTransport
+
+# authlib 1.9 warns on import that it runs on httpx rather than on httpx2: httpx is our choice
+# (the outbound guard is an httpx transport), and the warning was noise on every command's stderr.
+warnings.filterwarnings("ignore", "The httpx module is deprecated", AuthlibDeprecationWarning)
+from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: E402 - after the filter
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +102,10 @@ def reformat_email(provider: OAuth2ProviderSettings, email: str) -> str:
 
 
 class OAuth2Service:
-    def __init__(self, kv: SettingsStore, users: UserService) -> None:
+    def __init__(self, kv: SettingsStore, users: UserService, allowed: tuple[AllowedNetwork, ...]) -> None:
         self.kv = kv
         self.users = users
+        self.allowed = allowed
 
     async def providers(self) -> list[OAuth2ProviderSettings]:
         stored = await self.kv.get_cached(OAUTH2_SETTINGS_KEY, []) or []
@@ -117,6 +128,8 @@ class OAuth2Service:
             redirect_uri=provider.redirectURL,
             token_endpoint_auth_method="client_secret_post",
             timeout=PROVIDER_TIMEOUT_SECONDS,
+            # A transport of its own: closing the client (after each login) closes it.
+            transport=GuardedTransport(self.allowed),
         )
         if provider.accessTokenFormat != "json":
             client.register_compliance_hook("access_token_response", _form_token_response)

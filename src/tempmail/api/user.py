@@ -12,12 +12,11 @@ from tempmail.errors import ApiError
 from tempmail.http.auth import RoleDep, SignedUserDep, UserDep, bearer_token, signed_user
 from tempmail.http.context import ServicesDep, services_of
 from tempmail.http.fast_lane import JsonBody
-from tempmail.http.paging import MAX_ID, IdPath, Paging, PagingDep, page_json, paging, read_paging
+from tempmail.http.paging import MAX_ID, IdPath, PagingDep, PagingOrFirstPageDep, page_json, paging
 from tempmail.inbound.views import mail_row
 
 router = APIRouter(prefix="/user_api", tags=["user"])
 
-DEFAULT_BOUND_LIMIT = 20
 # A valid user token whose account may be gone: the routes that answer `400 User not found`.
 SignedUser = Annotated[UserClaim, Depends(signed_user)]
 
@@ -89,15 +88,9 @@ async def settings(claim: SignedUser, services: ServicesDep) -> dict[str, Any]:
     return await services.users.settings_of(claim)
 
 
-async def bound_paging(request: Request) -> Paging:
-    """This list alone defaults to `limit=20, offset=0` when they are absent, as the reference's
-    does; a value given is checked as on every list."""
-    return read_paging(request.query_params, default_limit=DEFAULT_BOUND_LIMIT, default_offset=0)
-
-
 @router.get("/bind_address")
 async def bound_addresses(
-    user: UserDep, paging: Annotated[Paging, Depends(bound_paging)], services: ServicesDep
+    user: UserDep, paging: PagingOrFirstPageDep, services: ServicesDep
 ) -> dict[str, Any]:
     return page_json(await services.users.bound_page(user.user_id, paging.limit, paging.offset))
 

@@ -149,6 +149,18 @@ class Database:
             current = await conn.run_sync(_current_revision)
         return current, _head_revision()
 
+    async def other_sessions(self) -> int:
+        """PostgreSQL: how many other sessions are connected to this database (a restore waits
+        for none)."""
+        async with self.engine.connect() as conn:
+            count = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(count or 0)
+
     async def size_bytes(self) -> int | None:
         """Bytes the database takes on disk, where the engine can tell."""
         async with self.engine.connect() as conn:
@@ -168,6 +180,14 @@ def _upgrade_sync(connection: Connection) -> None:
 
 def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether `revision` is one of this code's migrations (a backup of a newer tempmail is not)."""
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for an unknown or malformed id
+        return False
 
 
 def _head_revision() -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Integer,
     Select,
     bindparam,
     delete,
@@ -107,6 +107,10 @@ _COLUMNS = (
 )
 _ROW = select(*_COLUMNS)
 _NEWEST_FIRST = raw_mails.c.id.desc()
+
+# The largest BIGINT, PostgreSQL's id type.
+MAX_BIGINT = 2**63 - 1
+
 _OWNER = raw_mails.c.address == bindparam("owner")
 
 
@@ -159,9 +163,8 @@ def _user_inbox(dialect: str, counted: bool, one_address: bool) -> Select[Any]:
         # Each address's newest mails through the (address, id) index, then the page of those:
         # asked for the page of a list of addresses, PostgreSQL walks every mail's ids instead.
         newest = _ROW.where(raw_mails.c.address == bound.c.name).order_by(_NEWEST_FIRST)
-        each = newest.limit(bindparam("limit", type_=Integer) + bindparam("offset", type_=Integer)).lateral(
-            "each"
-        )
+        # `reach` = limit + offset, as a BIGINT capped at its maximum (an offset may be any id).
+        each = newest.limit(bindparam("reach", type_=BigInteger)).lateral("each")
         page = _paged(select(*each.c).select_from(bound.join(each, true())), each.c.id).subquery("page")
     else:
         page = _paged(_ROW.where(owned)).subquery("page")
@@ -391,7 +394,14 @@ class MailStore:
         """A user's page (of the bound address `only`, if given), or None when the account
         (id and email, as a token names it) no longer exists."""
         statement = self._user_inboxes[offset == 0, only is not None]
-        params = {"user_id": user_id, "email": email, "only": only, "limit": limit, "offset": offset}
+        params = {
+            "user_id": user_id,
+            "email": email,
+            "only": only,
+            "limit": limit,
+            "offset": offset,
+            "reach": min(limit + offset, MAX_BIGINT),
+        }
         rows = await self.reads.fetch(statement, params, quick=True)
         if not rows:
             return None

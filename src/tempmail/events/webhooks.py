@@ -4,8 +4,12 @@ Settings live in the settings table (per address, the admin's allow list, and on
 every mail) and are stored as given, as the reference does; a setting that cannot be delivered
 fails at delivery (logged) or in the test route (400). Delivery runs after the commit, in the
 background, with a timeout and retries with back-off: a slow or dead receiver never slows or
-loses a mail. The extraction result (`aiExtract*`) is the one the extraction subscriber, which
-runs before, stored in the mail's metadata.
+loses a mail. The client is the outbound guard's (security/outbound.py): a webhook reaches only
+public addresses unless OUTBOUND_ALLOW_NETWORKS admits more, and redirects are not followed (a
+3xx is a failed delivery). A failure is told in our own words — the status code and its
+standard phrase, or the kind of error — never in the receiver's, so a webhook cannot be used to
+read what some service answers. The extraction result (`aiExtract*`) is the one the extraction
+subscriber, which runs before, stored in the mail's metadata.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
+from tempmail.security.outbound import TargetRefused
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +88,13 @@ class AllowList(BaseModel):
 
 
 class WebhookFailed(Exception):
-    """A delivery did not get a 2xx answer (the message is `<status> <statusText>`)."""
+    """A delivery did not get a 2xx answer (the message is `<status> <standard phrase>`, or the
+    name of the error, never text of the receiver's)."""
 
 
 class Undeliverable(WebhookFailed):
     """The setting itself cannot be delivered (headers not a JSON object, a URL or method httpx
-    refuses): trying again would only fail again."""
+    refuses, a target the outbound guard refuses): trying again would only fail again."""
 
 
 def sender_of(header: str, fallback: str) -> str:
@@ -210,13 +216,18 @@ class WebhookService:
                 headers=_headers(setting),
                 timeout=TIMEOUT_SECONDS,
             )
+        except TargetRefused as exc:
+            raise Undeliverable(str(exc)) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL, ValueError) as exc:
             # A URL, method or header httpx cannot use, as stored (settings are stored as given).
             raise Undeliverable(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
+            # Only the kind: the text of a protocol error can quote what the other end sent.
+            raise WebhookFailed(type(exc).__name__) from exc
         if not response.is_success:
-            raise WebhookFailed(f"{response.status_code} {response.reason_phrase}")
+            # The standard phrase, not the receiver's own status line.
+            phrase = httpx.codes.get_reason_phrase(response.status_code)
+            raise WebhookFailed(f"{response.status_code} {phrase}".strip())
 
     async def deliver_with_retries(
         self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str]

@@ -13,5 +13,7 @@ async def json_or_none(request: Request) -> Any:
     they answer one without the fields they need."""
     try:
         return await request.json()
-    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError)
+    # Not JSON, not UTF-8 (UnicodeDecodeError is a ValueError), or nested deeper than the
+    # parser goes (`[[[[...`: a RecursionError, which would be a 500).
+    except (ValueError, RecursionError):
         return None

@@ -63,6 +63,18 @@ async def paging(request: Request) -> Paging:
 
 PagingDep = Annotated[Paging, Depends(paging)]
 
+# The first page's size where both parameters may be left out.
+DEFAULT_LIMIT = 20
+
+
+async def paging_or_first_page(request: Request) -> Paging:
+    """Both parameters optional: the first DEFAULT_LIMIT rows when absent (a list the reference
+    lets clients ask for bare); a value given is checked as on every list."""
+    return read_paging(request.query_params, default_limit=DEFAULT_LIMIT, default_offset=0)
+
+
+PagingOrFirstPageDep = Annotated[Paging, Depends(paging_or_first_page)]
+
 
 def page_json(page: PageOfRows, shape: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     """`{results, count}` with each row passed through `shape` (default: the row's mapping)."""

@@ -135,7 +135,9 @@ def header_of(raw: bytes, name: str) -> str:
 
 
 def message_id_of(headers: HeaderBlock) -> str | None:
-    return headers.get("Message-ID")[:MAX_MESSAGE_ID] or None
+    """The Message-ID for its column, without the NUL bytes a sender may put in (PostgreSQL's
+    text cannot hold them: the mail itself, in `raw`/`raw_blob`, keeps them)."""
+    return headers.get("Message-ID").replace("\x00", "")[:MAX_MESSAGE_ID] or None
 
 
 class Pipeline:

@@ -2,18 +2,26 @@
 
 RCPT decides whether a recipient is ours (else 550: never an open relay); DATA hands the
 message to the pipeline and answers 250 only once it is committed, 451 if it could not be
-(the sender retries), 550 if every recipient was refused by a check.
+(the sender retries), 550 if every recipient was refused by a check. What a mail may contain
+is not policed (long lines, bare LF/CR, NUL, 8-bit headers): its size alone is (552). Clients
+are held to an idle timeout and to connection caps (421), and a stopping listener answers
+every transaction it has begun before it closes (see InboundServer.stop).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import enum
 import logging
 import socket
 import ssl
+import time
+from collections.abc import Callable
 from email._header_value_parser import get_addr_spec, get_angle_addr
 from email.errors import HeaderParseError
-from typing import Any
+from typing import Any, AnyStr, cast
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -25,6 +33,20 @@ log = logging.getLogger(__name__)
 # Recipients of one transaction: the hundred RFC 5321 (4.5.3.1.8) asks a server to take; the
 # sender sends the rest in another transaction.
 MAX_RECIPIENTS = 100
+# How long a stopping listener waits for the transactions in DATA to be received and answered,
+# then for commits already begun; then for the closing connections to flush their answers.
+# Together they stay under the supervisor's STOP_GRACE_SECONDS.
+DRAIN_SECONDS = 30.0
+COMMIT_GRACE_SECONDS = 10.0
+FLUSH_SECONDS = 5.0
+# Refused connections are logged once per client address (and once for the total cap) per window.
+REFUSAL_LOG_WINDOW = 60.0
+MAX_REFUSAL_KEYS = 10_000
+TOO_MANY_FROM_YOU = b"421 4.7.0 Too many connections from your address, try again later\r\n"
+TOO_MANY_IN_ALL = b"421 4.3.2 Too many connections, try again later\r\n"
+SHUTTING_DOWN = b"421 4.3.2 Service shutting down\r\n"
+IDLE_TIMEOUT = b"421 4.4.2 Idle for too long, closing the connection\r\n"
+_AIOSMTPD_TOO_LARGE = ("500 Line too long (see RFC5321 4.5.3.1.6)", "552 Error: Too much mail data")
 
 
 class InboundHandler:
@@ -86,19 +108,20 @@ class InboundServer:
         self.settings = settings
         self.handler = InboundHandler(settings, pipeline)
         self._server: asyncio.Server | None = None
-        self._sessions: set[SMTP] = set()
+        self._listener = _Listener(settings.SMTP_MAX_CONNECTIONS_PER_IP, settings.SMTP_MAX_CONNECTIONS)
         self._tls = _tls_context(settings)
 
     def _protocol(self) -> SMTP:
         protocol = _TrackedSMTP(
             self.handler,
-            sessions=self._sessions,
+            listener=self._listener,
             data_size_limit=self.settings.MAX_MESSAGE_SIZE,
             enable_SMTPUTF8=True,
             decode_data=False,
             hostname=self.settings.SMTP_HOSTNAME,
             ident="tempmail ESMTP",
             tls_context=self._tls,
+            timeout=self.settings.SMTP_IDLE_TIMEOUT,
             loop=asyncio.get_running_loop(),
         )
         return protocol
@@ -115,31 +138,165 @@ class InboundServer:
         log.info("SMTP listening on %s:%d", bound_host, bound)
         return int(bound)
 
-    async def stop(self, drain_seconds: float = 30.0) -> None:
-        """Stop accepting, let in-flight DATA commits finish, then close the sessions."""
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop accepting; answer every transaction in DATA before closing its connection.
+
+        A client told 250 must find its mail stored, and a stored mail must have had its 250
+        (else the sender sends it again: a duplicate). So idle sessions get `421 4.3.2` at once;
+        a session in DATA is left to finish, commit and answer, and closes itself once its
+        answer is written. Past `drain_seconds`, a session still receiving its data gets 421
+        (nothing of it was stored); one whose commit has begun is given COMMIT_GRACE_SECONDS
+        more, since its commit cannot be taken back. Last, the closing connections are given
+        time to flush their answers before the loop that writes them ends.
+        """
+        listener = self._listener
+        listener.stopping = True
         if self._server is not None:
             self._server.close()
+        loop = asyncio.get_running_loop()
+        for session in list(listener.sessions):
+            if session.phase is _Phase.COMMAND:
+                session.shut_down()
+        await listener.until(listener.none_in_data, loop.time() + drain_seconds)
+        for session in list(listener.sessions):
+            if session.phase is not _Phase.COMMITTING:
+                session.shut_down()
+        await listener.until(listener.none_committing, loop.time() + COMMIT_GRACE_SECONDS)
+        # Commits whose client hung up mid-DATA still run (shielded): finish them before the
+        # database closes.
         pending = list(self.handler.in_flight)
         if pending:
-            await asyncio.wait(pending, timeout=drain_seconds)
-        for session in list(self._sessions):
-            if session.transport is not None:
-                session.transport.close()
+            await asyncio.wait(pending, timeout=COMMIT_GRACE_SECONDS)
+        for session in list(listener.sessions):
+            session.shut_down()
+        await listener.until(listener.none_open, loop.time() + FLUSH_SECONDS)
         if self._server is not None:
             await self._server.wait_closed()
 
 
+class _Phase(enum.Enum):
+    """Where a session stands, for shutdown: between commands, receiving DATA, or committing
+    a received mail (handle_DATA has begun)."""
+
+    COMMAND = "command"
+    RECEIVING = "receiving"
+    COMMITTING = "committing"
+
+
+class _Listener:
+    """What the sessions of one listener share: which are open, how many per client address
+    (the caps), and whether the listener is stopping.
+
+    The caps are per worker process: each worker accepts on the shared socket with a listener
+    of its own and counts only its own connections, so with N workers a client may hold up to
+    N × SMTP_MAX_CONNECTIONS_PER_IP (the kernel spreads connections over the workers). They are
+    also what bounds memory: a session may buffer a line as long as MAX_MESSAGE_SIZE (see
+    _TrackedSMTP), so a worker holds at most about SMTP_MAX_CONNECTIONS × 3 × MAX_MESSAGE_SIZE.
+    """
+
+    def __init__(self, max_per_ip: int, max_total: int) -> None:
+        self.max_per_ip = max_per_ip
+        self.max_total = max_total
+        self.sessions: set[_TrackedSMTP] = set()
+        self.per_ip: collections.Counter[str] = collections.Counter()
+        self.stopping = False
+        # Set whenever a session leaves DATA or closes; shutdown waits on it.
+        self.changed = asyncio.Event()
+        # Refusals per client address (or "*" for the total cap): when the current log window
+        # began, and how many were refused in it without a log line.
+        self._refusals: dict[str, tuple[float, int]] = {}
+
+    def admit(self, session: _TrackedSMTP, ip: str) -> bytes | None:
+        """Count the session in, or return the reply that refuses it (then it is not counted)."""
+        if self.stopping:
+            return SHUTTING_DOWN
+        if len(self.sessions) >= self.max_total:
+            self._log_refusal(
+                "*", "all addresses", len(self.sessions), "SMTP_MAX_CONNECTIONS", self.max_total
+            )
+            return TOO_MANY_IN_ALL
+        if self.per_ip[ip] >= self.max_per_ip:
+            self._log_refusal(ip, ip, self.per_ip[ip], "SMTP_MAX_CONNECTIONS_PER_IP", self.max_per_ip)
+            return TOO_MANY_FROM_YOU
+        self.sessions.add(session)
+        self.per_ip[ip] += 1
+        return None
+
+    def release(self, session: _TrackedSMTP, ip: str) -> None:
+        self.sessions.discard(session)
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
+        self.changed.set()
+
+    def _log_refusal(self, key: str, who: str, open_now: int, setting: str, cap: int) -> None:
+        """One log line per key and REFUSAL_LOG_WINDOW, however many connections are refused:
+        a client hammering the cap must not flood the log (the next line counts the others)."""
+        now = time.monotonic()
+        began, unlogged = self._refusals.get(key, (-REFUSAL_LOG_WINDOW, 0))
+        if now - began < REFUSAL_LOG_WINDOW:
+            self._refusals[key] = (began, unlogged + 1)
+            return
+        if len(self._refusals) > MAX_REFUSAL_KEYS:
+            self._refusals = {k: v for k, v in self._refusals.items() if now - v[0] < REFUSAL_LOG_WINDOW}
+        self._refusals[key] = (now, 0)
+        log.warning(
+            "refusing SMTP connections from %s: %d open, %s is %d (%d more refused since the last "
+            "such line; logged at most once a minute)",
+            who,
+            open_now,
+            setting,
+            cap,
+            unlogged,
+        )
+
+    def none_in_data(self) -> bool:
+        return all(session.phase is _Phase.COMMAND for session in self.sessions)
+
+    def none_committing(self) -> bool:
+        return all(session.phase is not _Phase.COMMITTING for session in self.sessions)
+
+    def none_open(self) -> bool:
+        return not self.sessions
+
+    async def until(self, done: Callable[[], bool], deadline: float) -> None:
+        """Until `done()` or the loop's clock reaches `deadline`, re-checking at each change."""
+        loop = asyncio.get_running_loop()
+        while not done():
+            self.changed.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+
 class _TrackedSMTP(SMTP):
-    """aiosmtpd's protocol, remembering itself in a set while its connection is open.
+    """aiosmtpd's protocol, counted by its listener while its connection is open, liberal in
+    what it takes, and told by the listener when to go.
+
+    Lines of any length are taken: the stream limit (aiosmtpd's `line_length_limit`, RFC 5321's
+    1000 octets) is raised to the message size limit, so that a mail with bare LF or bare CR line
+    ends (one "line" for SMTP, which only splits at CRLF) or with 100 KB lines is stored as sent;
+    MAX_MESSAGE_SIZE, answered 552, is then the only size refused. The end of data stays CRLF .
+    CRLF and nothing else (aiosmtpd reads DATA up to CRLF only): accepting LF . LF would let a
+    sender smuggle a second message past a relay that does not end there (SMTP smuggling).
 
     Every mail from the world is a connection of its own, so what aiosmtpd does per connection
     and per address is paid per mail; two of its steps cost more than they need to (a fifth of
     the no-op server's CPU, measured with py-spy), and are answered here the same way, cheaper.
     """
 
-    def __init__(self, handler: Any, *, sessions: set[SMTP], **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self._tracked = sessions
+    def __init__(self, handler: Any, *, listener: _Listener, data_size_limit: int, **kwargs: Any) -> None:
+        # Read by aiosmtpd's constructor for the stream limit: set before it runs. Room for the
+        # transparent dot and the CRLF of a mail that is a single line.
+        self.line_length_limit = data_size_limit + len(b".\r\n")
+        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)
+        self._listener = listener
+        self._ip: str | None = None
+        self._refused = False
+        self._told_to_go = False
+        self.phase = _Phase.COMMAND
 
     def __dir__(self) -> list[str]:
         """The `smtp_` commands and `auth_` mechanisms, the only names aiosmtpd's constructor
@@ -149,9 +306,13 @@ class _TrackedSMTP(SMTP):
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """aiosmtpd's own address parsing of MAIL FROM and RCPT TO (the stdlib's RFC 5322
-        parser), without the typing class that it defines anew on every call."""
+        parser), without the typing class that it defines anew on every call. An address with
+        a NUL byte is malformed (553): no mail system has one, and PostgreSQL's text cannot
+        store it, which would make every try of the mail a 451."""
         if not arg:
             return "", ""
+        if "\x00" in arg:
+            return None, None
         parse: Any = get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec
         try:
             address, rest = parse(arg)
@@ -164,12 +325,89 @@ class _TrackedSMTP(SMTP):
         return addr, rest
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._tracked.add(self)
+        # Called again on the TLS transport after STARTTLS: the connection is counted once.
+        if self._ip is None:
+            peer = transport.get_extra_info("peername")
+            ip = str(peer[0]) if isinstance(peer, tuple) else ""
+            refusal = self._listener.admit(self, ip)
+            if refusal is not None:
+                self._refused = True
+                # A stream transport (uvloop's are not asyncio.Transport subclasses).
+                writer = cast(asyncio.Transport, transport)
+                writer.write(refusal)
+                writer.close()
+                return
+            self._ip = ip
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
-        self._tracked.discard(self)
+        if self._refused:
+            return
+        if self._ip is not None:
+            self._listener.release(self, self._ip)
         super().connection_lost(error)
+
+    def eof_received(self) -> bool | None:
+        """aiosmtpd stops the session at the client's EOF, but left the connection half open
+        (until the idle timeout), still counted under the caps: close it now."""
+        super().eof_received()
+        return False
+
+    def data_received(self, data: bytes) -> None:
+        # aiosmtpd restarts its idle timer at each command only; a long DATA that keeps
+        # arriving is not idle (RFC 5321 4.5.3.2.5 times the gaps between packets).
+        if self.phase is _Phase.RECEIVING:
+            self._reset_timeout()
+        super().data_received(data)
+
+    def _timeout_cb(self) -> None:
+        """aiosmtpd's idle timer: as it does, close; first say why. Not while its mail is being
+        committed: then we are the slow one, and closing would lose the 250 of a stored mail."""
+        if self.phase is _Phase.COMMITTING:
+            self._reset_timeout()
+            return
+        log.info("%r idle for %.0f s; closing", self._ip, self._timeout_duration)
+        self._writer.write(IDLE_TIMEOUT)
+        self._writer.close()
+
+    async def push(self, status: AnyStr) -> None:
+        # aiosmtpd's two refusals of a mail too large, answered alike and naming the limit: with
+        # the stream limit at the message size, a line too long for the stream is a mail too
+        # large, not aiosmtpd's 500.
+        if status in _AIOSMTPD_TOO_LARGE:
+            await super().push(f"552 5.3.4 Message too large: the limit is {self.data_size_limit} bytes")
+            return
+        await super().push(status)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if self._told_to_go:
+            return
+        self.phase = _Phase.RECEIVING
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self.phase = _Phase.COMMAND
+            self._listener.changed.set()
+        # The transaction has had its answer: a stopping listener lets the session go now.
+        if self._listener.stopping:
+            self.shut_down()
+
+    async def _call_handler_hook(self, command: str, *args: Any) -> Any:
+        if command == "DATA":
+            # Told to go while its last bytes were in flight: nothing stored, so no answer owed.
+            if self._told_to_go:
+                return SHUTTING_DOWN.decode().strip()
+            self.phase = _Phase.COMMITTING
+        return await super()._call_handler_hook(command, *args)
+
+    def shut_down(self) -> None:
+        """Answer 421 and close: the listener is stopping and this session has no transaction
+        that could still be answered."""
+        if self._told_to_go or self.transport is None:
+            return
+        self._told_to_go = True
+        self._writer.write(SHUTTING_DOWN)
+        self._writer.close()
 
 
 _COMMAND_NAMES = [name for name in dir(_TrackedSMTP) if name.startswith(("smtp_", "auth_"))]

@@ -1,0 +1,190 @@
+"""The OpenAPI document, completed with what the routes take outside their signatures.
+
+FastAPI describes a route by its parameters and body model. Several things every client must
+send are read by shared dependencies instead, so FastAPI never sees them: the credentials
+(`Authorization`, `x-user-token`, `x-admin-auth`, `x-user-access-token`), the site password
+(`x-custom-auth`), the language of error texts (`x-lang`) and `limit`/`offset` of every list
+(read by `paging`, whose own error texts the reference fixes). And every error here is a 400 or
+another status with a plain-text body, never FastAPI's 422 with JSON. This module adds each of
+those to the operations whose dependencies read them, from one table of what each shared
+dependency takes and answers, so the document follows the code rather than a copy of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from tempmail.config import Settings
+from tempmail.http import auth
+from tempmail.http.paging import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, paging, paging_or_first_page
+
+PAGING_ERRORS = "`Invalid limit` or `Invalid offset`"
+PLAIN_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "addressJwt": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An address credential: the `jwt` of /api/new_address or /api/address_login.",
+    },
+    "userToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-user-token",
+        "description": "A user's JWT, from /user_api/login.",
+    },
+    "adminPassword": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-admin-auth",
+        "description": "One of ADMIN_PASSWORDS.",
+    },
+    "roleToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-user-access-token",
+        "description": "A user access token of ADMIN_USER_ROLE, accepted on admin routes in its place.",
+    },
+    "sitePassword": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-custom-auth",
+        "description": "One of PASSWORDS, asked for on every route but /open_api when PASSWORDS is set.",
+    },
+}
+
+LANGUAGE_HEADER: dict[str, Any] = {
+    "name": "x-lang",
+    "in": "header",
+    "required": False,
+    "description": "Language of error texts: `zh` for Chinese, anything else for English "
+    "(DEFAULT_LANG when absent).",
+    "schema": {"type": "string", "examples": ["en", "zh"]},
+}
+
+
+def _paging_parameters(required: bool) -> list[dict[str, Any]]:
+    absent = "required" if required else f"{DEFAULT_LIMIT} when absent"
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": required,
+            "description": f"Rows per page, 1 to {MAX_LIMIT} ({absent}); else `400 Invalid limit`.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "examples": [20]},
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": required,
+            "description": f"Rows to skip, 0 or more ({'required' if required else '0 when absent'}); "
+            "else `400 Invalid offset`.",
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "examples": [0]},
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a shared dependency adds to the operations that use it."""
+
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    # Alternatives, as OpenAPI's `security` lists them: any one of them is enough.
+    security: list[dict[str, list[str]]] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+DESCRIBED: dict[Callable[..., Any], Described] = {
+    paging: Described(_paging_parameters(True), statuses={"400": PAGING_ERRORS}),
+    paging_or_first_page: Described(_paging_parameters(False), statuses={"400": PAGING_ERRORS}),
+    auth.signed_address: Described(
+        security=[{"addressJwt": []}], statuses={"401": "`Invalid address credential`"}
+    ),
+    auth.signed_user: Described(
+        security=[{"userToken": []}],
+        statuses={"401": "`Your token has expired, please login again`"},
+    ),
+    auth.require_admin: Described(
+        security=[{"adminPassword": []}, {"roleToken": []}],
+        statuses={
+            "401": "A wrong or missing admin password, or a role token that is expired or not the admin role"
+        },
+    ),
+}
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)
+
+
+def _response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": PLAIN_TEXT}
+
+
+def _complete(operation: dict[str, Any], route: APIRoute, settings: Settings) -> None:
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    if parameters or "requestBody" in operation:
+        responses["400"] = _response("Invalid input: the field and what is wrong with it")
+    security: list[dict[str, list[str]]] = []
+    for call in _calls(route.dependant):
+        described = DESCRIBED.get(call)
+        if described is None:
+            continue
+        known = {(p["name"], p["in"]) for p in parameters}
+        parameters.extend(p for p in described.parameters if (p["name"], p["in"]) not in known)
+        security = security or described.security
+        for status, text in described.statuses.items():
+            responses[status] = _response(text)
+    if settings.PASSWORDS and not route.path.startswith("/open_api"):
+        security = [{**option, "sitePassword": []} for option in security] or [{"sitePassword": []}]
+        responses.setdefault("401", _response("`Invalid site password` (PASSWORDS)"))
+    if security:
+        operation["security"] = security
+    parameters.append(LANGUAGE_HEADER)
+
+
+def openapi_document(app: FastAPI, routers: Sequence[APIRouter], settings: Settings) -> dict[str, Any]:
+    """The document FastAPI makes, completed as the module docstring says; `routers` are the
+    ones the app includes (their routes carry the dependencies, the router's own included)."""
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    routes = {
+        (route.path, method.lower()): route
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            route = routes.get((path, method))
+            if route is not None:
+                _complete(operation, route, settings)
+    return document
+
+
+def install_openapi(app: FastAPI, routers: Sequence[APIRouter], settings: Settings) -> None:
+    """Serve the completed document at /openapi.json, made once on first request."""
+    document: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not document:
+            document.update(openapi_document(app, routers, settings))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
