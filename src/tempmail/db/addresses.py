@@ -71,8 +71,8 @@ _LIVE = select(address.c.id).where(
     address.c.id == bindparam("address_id"), address.c.name == bindparam("name")
 )
 _UPDATED_AT = select(address.c.updated_at).where(address.c.id == bindparam("address_id"))
-_BOUND_TO = (
-    select(address.c.id, address.c.name, address.c.updated_at)
+_BOUND_ACTIVITY = (
+    select(address.c.id, address.c.updated_at)
     .join(users_address, users_address.c.address_id == address.c.id)
     .where(users_address.c.user_id == bindparam("user_id"))
 )
@@ -115,19 +115,11 @@ class AddressStore:
         if rows and touch_due(rows[0][0]):
             await self.touch_ids([address_id])
 
-    async def bound_to(self, user_id: int) -> list[tuple[int, str, str | None]]:
-        """(id, name, updated_at) of every address bound to the user, in one quick read."""
-        return [
-            (int(i), str(n), u)
-            for i, n, u in await self.reads.fetch(_BOUND_TO, {"user_id": user_id}, quick=True)
-        ]
-
-    async def touch_bound(self, user_id: int) -> list[str]:
+    async def touch_bound(self, user_id: int) -> None:
         """Record activity of every address bound to the user (a read of their mails or their
-        list), throttled as `touch` is; return the addresses' names."""
-        bound = await self.bound_to(user_id)
-        await self.touch_ids([address_id for address_id, _, updated_at in bound if touch_due(updated_at)])
-        return [name for _, name, _ in bound]
+        list), throttled as `touch` is."""
+        rows = await self.reads.fetch(_BOUND_ACTIVITY, {"user_id": user_id}, quick=True)
+        await self.touch_ids([int(address_id) for address_id, updated_at in rows if touch_due(updated_at)])
 
     async def touch_ids(self, ids: Sequence[int]) -> None:
         """Record activity of addresses the caller found due (`touch_due`); the update checks

@@ -206,7 +206,7 @@ _DEEP_OF_ALL = _deep_of_all()
 
 
 def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
-    """(page, count) per scope: every mail, one address's, several addresses', the unknown.
+    """(page, count) per scope: every mail, one address's, the unknown.
     PostgreSQL counts every mail from the trigger-kept `raw_mails_count` (migration 0005)."""
     scopes: dict[str, Select[Any]] = {
         "all": _ROW,

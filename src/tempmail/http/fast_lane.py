@@ -8,8 +8,9 @@ of such a path costs a few function calls. Each answer calls the very functions 
 route is made of (the dependencies, then the route itself), so the route stays the one
 definition, and the one in the OpenAPI document; other methods still reach it.
 
-The lane sits inside CORS, the site password and the IP rules (so all three still apply) and
-answers an `ApiError` with the contract's text and status, as the error handlers would.
+The lane sits inside every other layer of `tempmail.app` (CORS, the site password, the rate
+limits, the IP rules, the input guard), so they all still apply, and answers an `ApiError`
+with the contract's text and status, as the error handlers would.
 """
 
 from __future__ import annotations
