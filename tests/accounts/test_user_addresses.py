@@ -230,6 +230,10 @@ def test_user_mails_refuse_a_deleted_account(server: Server) -> None:
     assert server.admin("DELETE", f"/admin/users/{user_id_of(user)}").json() == {"success": True}
     refused = server.user("GET", "/user_api/mails", user, params={"limit": 5, "offset": 0})
     assert (refused.status_code, refused.text) == (401, "Your token has expired, please login again")
+    in_chinese = server.user(
+        "GET", "/user_api/mails", user, params={"limit": 5, "offset": 0}, headers={"x-lang": "zh"}
+    )
+    assert (in_chinese.status_code, in_chinese.text) == (401, "您的令牌已过期, 请重新登录")
 
 
 def test_user_deletes_own_mail(server: Server) -> None:
