@@ -7,35 +7,45 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from tempmail.events.webhooks import WebhookSettings
+from tempmail.events.webhooks import NOT_ALLOWED, NOT_ENABLED, SEND_ERROR, WebhookSettings
 from tempmail.http.auth import AddressDep
 from tempmail.http.context import ServicesDep
-from tempmail.outbound.auto_reply import AutoReplySettings
+from tempmail.http.openapi import answers
+from tempmail.outbound.auto_reply import DISABLED, INVALID_TEXT, TOO_LONG, AutoReplySettings
 
 router = APIRouter(prefix="/api", tags=["address settings"])
+
+AUTO_REPLY_OFF = answers({403: DISABLED})
+WEBHOOK_REFUSED = {403: [NOT_ENABLED, NOT_ALLOWED]}
 
 
 class AutoReplyBody(BaseModel):
     auto_reply: AutoReplySettings
 
 
-@router.get("/auto_reply")
+@router.get("/auto_reply", responses=AUTO_REPLY_OFF)
 async def auto_reply(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     return await services.auto_reply.get(claim.address)
 
 
-@router.post("/auto_reply")
+@router.post("/auto_reply", responses=answers({403: DISABLED, 400: [INVALID_TEXT, TOO_LONG]}))
 async def save_auto_reply(body: AutoReplyBody, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     await services.auto_reply.save(claim.address, body.auto_reply)
     return {"success": True}
 
 
-@router.get("/webhook/settings")
+@router.get(
+    "/webhook/settings",
+    responses=answers(
+        WEBHOOK_REFUSED,
+        ok=WebhookSettings(enabled=True, url="https://hooks.example/mail").model_dump(),
+    ),
+)
 async def webhook_settings(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     return (await services.webhooks.address_setting(claim.address)).model_dump()
 
 
-@router.post("/webhook/settings")
+@router.post("/webhook/settings", responses=answers(WEBHOOK_REFUSED))
 async def save_webhook_settings(
     body: WebhookSettings, claim: AddressDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -43,7 +53,7 @@ async def save_webhook_settings(
     return {"success": True}
 
 
-@router.post("/webhook/test")
+@router.post("/webhook/test", responses=answers({**WEBHOOK_REFUSED, 400: SEND_ERROR}))
 async def test_webhook(body: WebhookSettings, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     mail = await services.mailbox.random_mail(claim.address)
     await services.webhooks.test_address(claim.address, body, mail)

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Match, Route
 
 from tempmail.errors import ApiError, language
 from tempmail.http.context import services_of
@@ -44,10 +45,23 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     )
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path. Starlette's 405 names only those of the first
+    route at the path, and a path often has one route per method (`GET` and `POST` of a setting)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     text = ApiError(exc.status_code, str(exc.detail)).text(request_language(request))
-    return PlainTextResponse(text, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return PlainTextResponse(text, status_code=exc.status_code, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -8,11 +8,16 @@ send are read by shared dependencies instead, so FastAPI never sees them: the cr
 another status with a plain-text body, never FastAPI's 422 with JSON. This module adds each of
 those to the operations whose dependencies read them, from one table of what each shared
 dependency takes and answers, so the document follows the code rather than a copy of it.
+
+What a route answers beyond those it declares itself, next to its code: `answers` for the
+refusals of its own checks (each with its exact English text, which clients match on), and
+`json_body` for a body it reads and checks itself (the reference's own checks and texts, which a
+coercing model would change) rather than through a model in its signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +25,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from tempmail.config import Settings
 from tempmail.http import auth
@@ -92,6 +98,50 @@ def _paging_parameters(required: bool) -> list[dict[str, Any]]:
     ]
 
 
+def _texts_response(texts: Sequence[str]) -> dict[str, Any]:
+    """A plain-text answer that is one of `texts`, each an example (`{name}` marks where a
+    value of the request goes)."""
+    return {
+        "description": " or ".join(f"`{text}`" for text in texts),
+        "content": {
+            "text/plain": {
+                "schema": {"type": "string"},
+                "examples": {f"text{index}": {"value": text} for index, text in enumerate(texts, 1)},
+            }
+        },
+    }
+
+
+def answers(
+    refusals: Mapping[int, str | Sequence[str]] | None = None, ok: Any = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=`: each status it refuses with and the texts it says then, and an
+    example of its JSON answer when all is well (`ok`).
+
+    The credentials, the paging and malformed input are documented from the dependencies (see
+    the module docstring); these are the refusals of the route's own checks and of the service
+    it calls."""
+    responses: dict[int | str, dict[str, Any]] = {
+        status: _texts_response([texts] if isinstance(texts, str) else list(texts))
+        for status, texts in (refusals or {}).items()
+    }
+    if ok is not None:
+        responses[200] = {"content": {"application/json": {"example": ok}}}
+    return responses
+
+
+def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
+    """A route's `openapi_extra=` for a JSON body it reads itself, described by `model` (the
+    fields it reads, with the types it takes; the route, not the model, checks them)."""
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
 @dataclass(frozen=True)
 class Described:
     """What a shared dependency adds to the operations that use it."""
@@ -132,12 +182,21 @@ def _response(description: str) -> dict[str, Any]:
     return {"description": description, "content": PLAIN_TEXT}
 
 
+def _add_response(responses: dict[str, Any], status: str, description: str) -> None:
+    """`status` answered for `description` as well as for what the route already says of it."""
+    known = responses.get(status)
+    if known is None:
+        responses[status] = _response(description)
+    elif description not in known["description"]:
+        known["description"] = f"{known['description']}; or {description}"
+
+
 def _complete(operation: dict[str, Any], route: APIRoute, settings: Settings) -> None:
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
     if parameters or "requestBody" in operation:
-        responses["400"] = _response("Invalid input: the field and what is wrong with it")
+        _add_response(responses, "400", "`Invalid input: {field}: {what is wrong}`")
     security: list[dict[str, list[str]]] = []
     for call in _calls(route.dependant):
         described = DESCRIBED.get(call)
@@ -147,10 +206,10 @@ def _complete(operation: dict[str, Any], route: APIRoute, settings: Settings) ->
         parameters.extend(p for p in described.parameters if (p["name"], p["in"]) not in known)
         security = security or described.security
         for status, text in described.statuses.items():
-            responses[status] = _response(text)
+            _add_response(responses, status, text)
     if settings.PASSWORDS and not route.path.startswith("/open_api"):
         security = [{**option, "sitePassword": []} for option in security] or [{"sitePassword": []}]
-        responses.setdefault("401", _response("`Invalid site password` (PASSWORDS)"))
+        _add_response(responses, "401", "`Invalid site password` (PASSWORDS)")
     if security:
         operation["security"] = security
     parameters.append(LANGUAGE_HEADER)

@@ -27,6 +27,9 @@ from tempmail.ttl_cache import Generation, TtlCache
 log = logging.getLogger(__name__)
 
 MAX_FIELD = 255
+DISABLED = "Auto reply is disabled"
+INVALID_TEXT = "Invalid subject or message"
+TOO_LONG = "Subject or message is too long"
 DEFAULT_SUBJECT = "Auto-reply"
 DEFAULT_MESSAGE = "This is an auto-reply message, please reconact later."
 
@@ -90,7 +93,7 @@ class AutoReplyService:
 
     def _require_enabled(self) -> None:
         if not self.enabled:
-            raise ApiError(403, "Auto reply is disabled")
+            raise ApiError(403, DISABLED)
 
     async def get(self, address: str) -> dict[str, Any]:
         """`{}` when none is saved, else exactly subject, message, enabled, source_prefix, name."""
@@ -104,9 +107,9 @@ class AutoReplyService:
         """A reply that is on needs a subject and a message; one that is off may be empty."""
         self._require_enabled()
         if (not settings.subject or not settings.message) and settings.enabled:
-            raise ApiError(400, "Invalid subject or message")
+            raise ApiError(400, INVALID_TEXT)
         if len(settings.subject) > MAX_FIELD or len(settings.message) > MAX_FIELD:
-            raise ApiError(400, "Subject or message is too long")
+            raise ApiError(400, TOO_LONG)
         values = settings.model_dump()
         values["enabled"] = int(settings.enabled)
         await self.store.save(address, values)
