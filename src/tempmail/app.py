@@ -48,7 +48,7 @@ def create_app(services: Services) -> ASGIApp:
         app.include_router(router)
     app.include_router(WEB_ROUTER)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    install_error_handlers(app)
+    install_error_handlers(app, [*API_ROUTERS, WEB_ROUTER])
     install_openapi(app, API_ROUTERS, services.settings)
     # In front of the app, outermost last: CORS answers preflights before the site password is
     # asked for, the rate limits and then the IP rules (COMPAT §4.2) come after the site

@@ -1,5 +1,8 @@
 """/openapi.json describes what the routes take beyond their signatures (issue 16, OpenAPI):
-credentials, the site password, `x-lang`, the paging parameters, and 400 (never 422)."""
+credentials, the site password, `x-lang`, the paging parameters, 400 (never 422), the guards'
+refusals, each refusal with its exact texts as examples; a 405 names every method of the path.
+(Whether the document matches what the routes do is schemathesis's to judge:
+tests/http/test_openapi_conformance.py.)"""
 
 from __future__ import annotations
 
@@ -17,6 +20,12 @@ def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]
         for path, methods in document["paths"].items()
         for method, operation in methods.items()
     }
+
+
+def example_texts(operation: dict[str, Any], status: str) -> list[str]:
+    content = operation["responses"][status]["content"]["text/plain"]
+    assert content["schema"] == {"type": "string"}
+    return [example["value"] for example in content["examples"].values()]
 
 
 def parameter_names(operation: dict[str, Any], where: str) -> list[str]:
@@ -49,8 +58,17 @@ def test_credentials_are_security_requirements(document: dict[str, Any]) -> None
     assert ops["GET", "/api/mails"]["security"] == [{"addressJwt": []}]
     assert ops["GET", "/user_api/mails"]["security"] == [{"userToken": []}]
     assert ops["GET", "/admin/mails"]["security"] == [{"adminPassword": []}, {"roleToken": []}]
-    for key in [("GET", "/api/mails"), ("GET", "/user_api/mails"), ("GET", "/admin/mails")]:
-        assert ops[key]["responses"]["401"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+    texts = {
+        ("GET", "/api/mails"): ["Invalid address credential"],
+        ("GET", "/user_api/mails"): ["Your token has expired, please login again"],
+        ("GET", "/admin/mails"): [
+            "You need to provide the admin password to access this page",
+            "Your access token has expired, please refresh the page",
+            "Your user role is not admin, no access to visit this page",
+        ],
+    }
+    for key, expected in texts.items():
+        assert example_texts(ops[key], "401") == expected, key
     assert "security" not in ops["GET", "/open_api/settings"]
     schemes = document["components"]["securitySchemes"]
     assert schemes["adminPassword"] == {**schemes["adminPassword"], "in": "header", "name": "x-admin-auth"}
@@ -61,8 +79,42 @@ def test_every_operation_takes_x_lang_and_none_answers_422(document: dict[str, A
     for key, operation in operations(document).items():
         assert "x-lang" in parameter_names(operation, "header"), key
         assert "422" not in operation["responses"], key
-        if operation.get("requestBody") or parameter_names(operation, "path"):
-            assert "400" in operation["responses"], key
+        assert "Invalid input: {field}: {what is wrong}" in example_texts(operation, "400"), key
+
+
+def test_refusals_of_the_guards_in_front_of_the_routes(document: dict[str, Any]) -> None:
+    ops = operations(document)
+    new_address = ops["POST", "/api/new_address"]
+    assert "Access denied: IP {ip} is blacklisted" in example_texts(new_address, "403")
+    assert example_texts(new_address, "429") == [
+        "IP={ip} Exceeded daily limit of {limit} requests",
+        "Too many requests, retry after {seconds} seconds",
+    ]
+    assert example_texts(ops["POST", "/user_api/login"], "429") == [
+        "Too many requests, retry after {seconds} seconds"
+    ]
+    assert "429" in ops["GET", "/admin/mails"]["responses"]
+    assert "429" not in ops["GET", "/api/mails"]["responses"]
+    assert "403" not in ops["GET", "/api/mails"]["responses"]
+
+
+def test_a_route_documents_its_own_refusals_and_an_example_answer(document: dict[str, Any]) -> None:
+    operation = operations(document)["POST", "/api/webhook/test"]
+    assert example_texts(operation, "403") == [
+        "Webhook is not enabled, please contact the administrator",
+        "Webhook settings is not allowed for this user",
+    ]
+    assert example_texts(operation, "400")[0] == "send webhook error: {reason}"
+    settings = operations(document)["GET", "/api/webhook/settings"]["responses"]["200"]
+    assert settings["content"]["application/json"]["example"]["url"] == "https://hooks.example/mail"
+
+
+def test_a_405_names_every_method_the_path_takes(server: Server) -> None:
+    """Starlette names only the methods of the first route at a path; GET and POST of a setting
+    are two routes."""
+    response = server.client.request("PUT", "/admin/webhook/settings")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
 
 
 def test_the_site_password_when_one_is_set(make_server: ServerFactory) -> None:
@@ -71,3 +123,11 @@ def test_the_site_password_when_one_is_set(make_server: ServerFactory) -> None:
     assert ops["GET", "/api/mails"]["security"] == [{"addressJwt": [], "sitePassword": []}]
     assert ops["GET", "/health_check"]["security"] == [{"sitePassword": []}]
     assert "security" not in ops["GET", "/open_api/settings"]
+    assert example_texts(ops["GET", "/api/mails"], "401") == [
+        "Invalid address credential",
+        "You have enabled the private site password, please provide the password",
+    ]
+    assert example_texts(ops["GET", "/api/mails"], "401") == [
+        "Invalid address credential",
+        "You have enabled the private site password, please provide the password",
+    ]

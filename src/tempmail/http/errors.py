@@ -7,8 +7,9 @@ never FastAPI's 422; anything unexpected is logged and answered with a bare 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
@@ -45,23 +46,29 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     )
 
 
-def allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path. Starlette's 405 names only those of the first
-    route at the path, and a path often has one route per method (`GET` and `POST` of a setting)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
-    return ", ".join(sorted(methods))
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     text = ApiError(exc.status_code, str(exc.detail)).text(request_language(request))
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405:
-        headers["Allow"] = allowed_methods(request)
-    return PlainTextResponse(text, status_code=exc.status_code, headers=headers)
+    return PlainTextResponse(text, status_code=exc.status_code, headers=exc.headers)
+
+
+class _MethodNotAllowed:
+    """A 405 naming every method some route takes at the path. Starlette names only those of
+    the first route at it, and a path often has one route per method (`GET` and `POST` of a
+    setting)."""
+
+    def __init__(self, routers: Sequence[APIRouter]) -> None:
+        self.routes = [route for router in routers for route in router.routes if isinstance(route, Route)]
+
+    async def __call__(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        methods: set[str] = set()
+        for route in self.routes:
+            if route.methods and route.matches(request.scope)[0] != Match.NONE:
+                methods |= route.methods
+        response = await _http_error(request, exc)
+        response.headers["Allow"] = ", ".join(sorted(methods))
+        return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -69,8 +76,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """The handlers, for the routes of `routers` (the app's)."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(405, _MethodNotAllowed(routers))
     app.add_exception_handler(Exception, _unexpected)

@@ -28,11 +28,29 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from tempmail.config import Settings
-from tempmail.http import auth
-from tempmail.http.paging import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, paging, paging_or_first_page
+from tempmail.errors import (
+    ACCESS_TOKEN_EXPIRED,
+    ADDRESS_CREDENTIAL,
+    ADMIN_PASSWORD,
+    NOT_ADMIN_ROLE,
+    SITE_PASSWORD,
+    USER_TOKEN,
+)
+from tempmail.http import auth, ip_access, rate_limit
+from tempmail.http.paging import (
+    DEFAULT_LIMIT,
+    INVALID_LIMIT,
+    INVALID_OFFSET,
+    MAX_ID,
+    MAX_LIMIT,
+    paging,
+    paging_or_first_page,
+)
+from tempmail.maintenance.ip_settings import ACCESS_REFUSALS
 
-PAGING_ERRORS = "`Invalid limit` or `Invalid offset`"
-PLAIN_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+PAGING_ERRORS = [INVALID_LIMIT, INVALID_OFFSET]
+# What the input guard and FastAPI's validation answer (tempmail.http.input_guard, .errors).
+INVALID_INPUT = "Invalid input: {field}: {what is wrong}"
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "addressJwt": {
@@ -149,24 +167,20 @@ class Described:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     # Alternatives, as OpenAPI's `security` lists them: any one of them is enough.
     security: list[dict[str, list[str]]] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, list[str]] = field(default_factory=dict)
 
 
 DESCRIBED: dict[Callable[..., Any], Described] = {
     paging: Described(_paging_parameters(True), statuses={"400": PAGING_ERRORS}),
     paging_or_first_page: Described(_paging_parameters(False), statuses={"400": PAGING_ERRORS}),
-    auth.signed_address: Described(
-        security=[{"addressJwt": []}], statuses={"401": "`Invalid address credential`"}
-    ),
+    auth.signed_address: Described(security=[{"addressJwt": []}], statuses={"401": [ADDRESS_CREDENTIAL]}),
     auth.signed_user: Described(
         security=[{"userToken": []}],
-        statuses={"401": "`Your token has expired, please login again`"},
+        statuses={"401": [USER_TOKEN]},
     ),
     auth.require_admin: Described(
         security=[{"adminPassword": []}, {"roleToken": []}],
-        statuses={
-            "401": "A wrong or missing admin password, or a role token that is expired or not the admin role"
-        },
+        statuses={"401": [ADMIN_PASSWORD, ACCESS_TOKEN_EXPIRED, NOT_ADMIN_ROLE]},
     ),
 }
 
@@ -178,25 +192,45 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def _response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": PLAIN_TEXT}
-
-
-def _add_response(responses: dict[str, Any], status: str, description: str) -> None:
-    """`status` answered for `description` as well as for what the route already says of it."""
+def _add_response(responses: dict[str, Any], status: str, response: dict[str, Any]) -> None:
+    """`status` answered as `response` says as well as for what the route already says of it."""
     known = responses.get(status)
     if known is None:
-        responses[status] = _response(description)
-    elif description not in known["description"]:
-        known["description"] = f"{known['description']}; or {description}"
+        responses[status] = response
+        return
+    if response["description"] not in known["description"]:
+        known["description"] = f"{known['description']}; or {response['description']}"
+    examples = response["content"]["text/plain"].get("examples")
+    if examples:
+        content = known.setdefault("content", {}).setdefault("text/plain", {"schema": {"type": "string"}})
+        known_examples = content.setdefault("examples", {})
+        for example in examples.values():
+            if example not in known_examples.values():
+                known_examples[f"text{len(known_examples) + 1}"] = example
 
 
-def _complete(operation: dict[str, Any], route: APIRoute, settings: Settings) -> None:
+def _guarded_refusals(path: str, method: str) -> dict[int, list[str]]:
+    """What the guards in front of the routes answer at `path`: the admin's IP rules on the
+    paths the reference guards, and the rate limits (tempmail.http.ip_access, .rate_limit)."""
+    refusals: dict[int, list[str]] = {}
+    if path.startswith(ip_access.GUARDED_PREFIXES):
+        refusals.update({status: list(texts) for status, texts in ACCESS_REFUSALS.items()})
+    limited = path.startswith(rate_limit.ADMIN_PREFIX) or (
+        method == "post" and path in (*rate_limit.CREATION_PATHS, *rate_limit.LOGIN_PATHS)
+    )
+    if limited:
+        refusals.setdefault(429, []).append(rate_limit.TOO_MANY)
+    return refusals
+
+
+def _complete(operation: dict[str, Any], route: APIRoute, method: str, settings: Settings) -> None:
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
-    if parameters or "requestBody" in operation:
-        _add_response(responses, "400", "`Invalid input: {field}: {what is wrong}`")
+    # Every request's path, query, headers and body pass the input guard (tempmail.http.input_guard).
+    _add_response(responses, "400", _texts_response([INVALID_INPUT]))
+    for status, texts in _guarded_refusals(route.path, method).items():
+        _add_response(responses, str(status), _texts_response(texts))
     security: list[dict[str, list[str]]] = []
     for call in _calls(route.dependant):
         described = DESCRIBED.get(call)
@@ -205,11 +239,11 @@ def _complete(operation: dict[str, Any], route: APIRoute, settings: Settings) ->
         known = {(p["name"], p["in"]) for p in parameters}
         parameters.extend(p for p in described.parameters if (p["name"], p["in"]) not in known)
         security = security or described.security
-        for status, text in described.statuses.items():
-            _add_response(responses, status, text)
+        for code, texts in described.statuses.items():
+            _add_response(responses, code, _texts_response(texts))
     if settings.PASSWORDS and not route.path.startswith("/open_api"):
         security = [{**option, "sitePassword": []} for option in security] or [{"sitePassword": []}]
-        _add_response(responses, "401", "`Invalid site password` (PASSWORDS)")
+        _add_response(responses, "401", _texts_response([SITE_PASSWORD]))
     if security:
         operation["security"] = security
     parameters.append(LANGUAGE_HEADER)
@@ -233,7 +267,7 @@ def openapi_document(app: FastAPI, routers: Sequence[APIRouter], settings: Setti
         for method, operation in operations.items():
             route = routes.get((path, method))
             if route is not None:
-                _complete(operation, route, settings)
+                _complete(operation, route, method, settings)
     return document
 
 

@@ -10,6 +10,9 @@ from fastapi import Depends, Path, Request
 
 from tempmail.errors import ApiError
 
+INVALID_LIMIT = "Invalid limit"
+INVALID_OFFSET = "Invalid offset"
+
 # Ids are BIGINT on PostgreSQL; anything outside would be a database error, so it is bad input.
 MAX_ID = 2**63 - 1
 MAX_LIMIT = 100
@@ -49,10 +52,10 @@ def read_paging(
     stands in for a parameter that is absent (not for one that is given but bad)."""
     limit = _int_param(params.get("limit")) if "limit" in params else default_limit
     if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(400, "Invalid limit")
+        raise ApiError(400, INVALID_LIMIT)
     offset = _int_param(params.get("offset")) if "offset" in params else default_offset
     if offset is None or not 0 <= offset <= MAX_ID:
-        raise ApiError(400, "Invalid offset")
+        raise ApiError(400, INVALID_OFFSET)
     return Paging(limit, offset)
 
 

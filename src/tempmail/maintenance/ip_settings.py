@@ -29,6 +29,16 @@ MAX_ENTRIES = 1000
 MAX_DAILY_LIMIT = 1_000_000
 INVALID_SETTING = "Invalid IP blacklist setting: {detail}"
 TOO_MANY = "Blacklist exceeds maximum size: {detail}"
+# The refusals of `IpAccessService.check`, which /openapi.json lists on the guarded routes.
+NO_CLIENT_IP = "Access denied: client IP unavailable"
+NOT_WHITELISTED = "Access denied: IP {ip} is not whitelisted"
+FINGERPRINT_BLACKLISTED = "Access denied: Browser fingerprint is blacklisted"
+IP_BLACKLISTED = "Access denied: IP {ip} is blacklisted"
+DAILY_LIMIT = "IP={ip} Exceeded daily limit of {limit} requests"
+ACCESS_REFUSALS = {
+    403: [NO_CLIENT_IP, NOT_WHITELISTED, FINGERPRINT_BLACKLISTED, IP_BLACKLISTED],
+    429: [DAILY_LIMIT],
+}
 DEFAULT_SETTINGS: dict[str, Any] = {
     "enabled": False,
     "blacklist": [],
@@ -154,18 +164,18 @@ class IpAccessService:
         allowed = False
         if rules.get("enableWhitelist") and rules.get("whitelist"):
             if not ip:
-                raise ApiError(403, "Access denied: client IP unavailable")
+                raise ApiError(403, NO_CLIENT_IP)
             if not whitelisted(ip, rules["whitelist"]):
-                raise ApiError(403, "Access denied: IP {ip} is not whitelisted", ip=ip)
+                raise ApiError(403, NOT_WHITELISTED, ip=ip)
             allowed = True
         blocking = bool(rules.get("enabled")) and not allowed
         fingerprints = rules.get("fingerprintBlacklist") or []
         if blocking and fingerprint and matches_any_pattern(fingerprint, fingerprints):
-            raise ApiError(403, "Access denied: Browser fingerprint is blacklisted")
+            raise ApiError(403, FINGERPRINT_BLACKLISTED)
         if not ip:
             return
         if blocking and matches_any_pattern(ip, rules.get("blacklist") or []):
-            raise ApiError(403, "Access denied: IP {ip} is blacklisted", ip=ip)
+            raise ApiError(403, IP_BLACKLISTED, ip=ip)
         limit = rules.get("dailyRequestLimit")
         if rules.get("enableDailyLimit") and isinstance(limit, int | float) and limit > 0:
             await self._count(ip, limit)
@@ -179,4 +189,4 @@ class IpAccessService:
             self._counting_day = today
         # Refused once the count reached the limit; for counts, reaching 2.5 is reaching 3.
         if not await self.counters.take(f"{DAILY_COUNT_PREFIX}{today}|{ip}", math.ceil(limit)):
-            raise ApiError(429, "IP={ip} Exceeded daily limit of {limit} requests", ip=ip, limit=limit)
+            raise ApiError(429, DAILY_LIMIT, ip=ip, limit=limit)
