@@ -1,11 +1,16 @@
-"""The count on the first page of every mail (`/admin/mails`) follows every way mail comes and
-goes: received, deleted one by one, an inbox cleared, an address deleted with its mail. On
-PostgreSQL it is kept by triggers (migration 0005), also for rows stored before the migration."""
+"""The counts on first pages follow every way mail comes and goes: received, deleted one by one,
+an inbox cleared, an address deleted with its mail, the clean-up. Every mail's count
+(`/admin/mails`) is kept by triggers on PostgreSQL (migration 0005); each address's (its
+inbox, a user's, the admin's filtered list and list of addresses) by triggers on both back ends
+(migration 0006), also for rows stored before the migrations."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from alembic import command
@@ -19,6 +24,66 @@ def total(server: Server) -> int:
     response = server.admin("GET", "/admin/mails?limit=1&offset=0")
     assert response.status_code == 200, response.text
     return int(response.json()["count"])
+
+
+def counts(server: Server, box: dict[str, Any], user_token: str) -> dict[str, int]:
+    """Every count that shows `box`'s number of mails."""
+    name = box["address"]
+    admin_page = server.admin("GET", "/admin/mails", params={"limit": 1, "offset": 0, "address": name})
+    listed = server.admin("GET", "/admin/address", params={"limit": 1, "offset": 0, "query": name})
+    user_page = server.user("GET", "/user_api/mails?limit=1&offset=0", user_token)
+    for response in (admin_page, listed, user_page):
+        assert response.status_code == 200, response.text
+    return {
+        "inbox": server.mails(box["jwt"], limit=1)["count"],
+        "admin": admin_page.json()["count"],
+        "listed": listed.json()["results"][0]["mail_count"],
+        "user": user_page.json()["count"],
+    }
+
+
+def test_each_address_count_follows_every_change(fresh_server: Callable[[], Server]) -> None:
+    server = fresh_server()
+    name = f"late{uuid.uuid4().hex[:8]}"
+    # Mail for an address not created yet is counted once the address is.
+    server.send(f"{name}@test.example", "Subject: early\r\n\r\nbefore the address\r\n")
+    box, other = server.new_address(name), server.new_address()
+    user = {"email": f"{name}@example.org", "password": "0" * 64}
+    assert server.admin("POST", "/admin/users", json=user).status_code == 200
+    token = server.client.post("/user_api/login", json=user).json()["jwt"]
+    for jwt in (box["jwt"], other["jwt"]):
+        headers = {"Authorization": f"Bearer {jwt}"}
+        bind = server.user("POST", "/user_api/bind_address", token, headers=headers)
+        assert bind.status_code == 200, bind.text
+
+    def expect(own: int, others: int) -> None:
+        assert counts(server, box, token) == {"inbox": own, "admin": own, "listed": own, "user": own + others}
+
+    expect(1, 0)
+    with server.smtp() as client:
+        client.sendmail("a@remote.example", [box["address"], other["address"]], b"Subject: both\r\n\r\nx\r\n")
+    for n in range(3):
+        server.send(box["address"], f"Subject: {n}\r\n\r\nbody {n}\r\n")
+    expect(5, 1)
+    newest = server.mails(box["jwt"])["results"][0]["id"]
+    assert server.with_jwt("DELETE", f"/api/mails/{newest}", box["jwt"]).status_code == 200
+    expect(4, 1)
+    oldest = server.mails(box["jwt"])["results"][-1]["id"]
+    assert server.admin("DELETE", f"/admin/mails/{oldest}").status_code == 200
+    expect(3, 1)
+    time.sleep(1.1)  # `cleanDays: 0` deletes what was created before this second
+    cleaned = server.admin("POST", "/admin/cleanup", json={"cleanType": "mails", "cleanDays": 0})
+    assert cleaned.status_code == 200, cleaned.text
+    expect(0, 0)
+    server.send(box["address"], "Subject: again\r\n\r\nafter the clean-up\r\n")
+    server.send(other["address"], "Subject: again\r\n\r\nafter the clean-up\r\n")
+    expect(1, 1)
+    assert server.with_jwt("DELETE", "/api/clear_inbox", box["jwt"]).status_code == 200
+    expect(0, 1)
+    server.send(box["address"], "Subject: last\r\n\r\nbefore the address goes\r\n")
+    assert server.with_jwt("DELETE", "/api/delete_address", box["jwt"]).status_code == 200
+    again = server.new_address(name)
+    assert server.mails(again["jwt"])["count"] == 0
 
 
 def test_the_count_of_every_mail_follows_every_change(fresh_server: Callable[[], Server]) -> None:
@@ -45,6 +110,41 @@ def test_the_migration_counts_what_was_stored_before_it(backend: str) -> None:
         asyncio.run(_migrate_with_mails_in_between(scratch.url))
     finally:
         scratch.drop()
+
+
+def test_the_migration_counts_each_address_stored_before_it(backend: str) -> None:
+    scratch = ScratchDatabase(backend)
+    try:
+        asyncio.run(_migrate_addresses_with_mails_in_between(scratch.url, backend))
+    finally:
+        scratch.drop()
+
+
+async def _migrate_addresses_with_mails_in_between(url: str, backend: str) -> None:
+    db = Database(url)
+    insert = "INSERT INTO raw_mails (address, raw, created_at) VALUES (:address, 'x', '2026-12-03 10:00:00')"
+
+    async def per_address(conn: Any) -> dict[str, int]:
+        rows = await conn.execute(text("SELECT address, mails FROM mail_counts"))
+        return {address: int(mails) for address, mails in rows}
+
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda sync: _upgrade_to(sync, "0005"))
+            for address in ["a@test.example"] * 3 + ["b@test.example"] * 2:
+                await conn.execute(text(insert), {"address": address})
+            await conn.execute(text("INSERT INTO raw_mails (raw, created_at) VALUES ('none', '2026-12-03')"))
+        await db.upgrade()
+        async with db.engine.begin() as conn:
+            assert await per_address(conn) == {"a@test.example": 3, "b@test.example": 2}
+            await conn.execute(text("DELETE FROM raw_mails WHERE address = 'b@test.example'"))
+            await conn.execute(text(insert), {"address": "c@test.example"})
+            assert await per_address(conn) == {"a@test.example": 3, "c@test.example": 1}
+            if backend == "postgresql":
+                await conn.execute(text("TRUNCATE raw_mails"))
+                assert await per_address(conn) == {}
+    finally:
+        await db.close()
 
 
 async def _migrate_with_mails_in_between(url: str) -> None:

@@ -17,6 +17,7 @@ from tempmail.db.tables import (
     address,
     address_sender,
     auto_reply_mails,
+    mail_counts,
     raw_mails,
     sendbox,
     users,
@@ -49,9 +50,10 @@ ADMIN_SORT_KEYS = (
     "send_count",
 )
 
-_mail_count = (
-    select(func.count()).where(raw_mails.c.address == address.c.name).scalar_subquery().label("mail_count")
-)
+# From the trigger-kept counts (migration 0006): a lookup per listed address.
+_mail_count = func.coalesce(
+    select(mail_counts.c.mails).where(mail_counts.c.address == address.c.name).scalar_subquery(), 0
+).label("mail_count")
 _send_count = (
     select(func.count()).where(sendbox.c.address == address.c.name).scalar_subquery().label("send_count")
 )

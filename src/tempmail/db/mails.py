@@ -17,8 +17,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    ScalarSelect,
     Select,
     bindparam,
+    cast,
     delete,
     func,
     literal_column,
@@ -33,7 +35,7 @@ from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
-from tempmail.db.tables import address, raw_mails, raw_mails_count, users, users_address
+from tempmail.db.tables import address, mail_counts, raw_mails, raw_mails_count, users, users_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +135,24 @@ def _counted(query: Select[Any]) -> Select[Any]:
     return query.with_only_columns(func.count(), maintain_column_froms=True)
 
 
+def _mails_of(owners: ColumnElement[bool]) -> ScalarSelect[Any]:
+    """How many mails the addresses `owners` selects (a condition on `mail_counts.address`)
+    have, from the trigger-kept counts (migration 0006): a lookup per address, not a walk of
+    every mail's index entry."""
+    # A sum is NUMERIC on PostgreSQL: back to the counts' BIGINT.
+    total = func.coalesce(cast(func.sum(mail_counts.c.mails), BigInteger), literal_column("0"))
+    return select(total).where(owners).scalar_subquery()
+
+
+_OWNER_MAILS = _mails_of(mail_counts.c.address == bindparam("owner"))
+
+
 def _inbox(counted: bool) -> Select[Any]:
     """An address's page, its count (first pages only) and its `updated_at`, in one statement
     that gives no row at all when the address is gone: a poll of `/api/mails` is one round
     trip, credential check included."""
     page = _paged(_ROW.where(_OWNER)).subquery("page")
-    total = (
-        _counted(select(raw_mails.c.id).where(_OWNER)).scalar_subquery() if counted else literal_column("0")
-    )
+    total = _OWNER_MAILS if counted else literal_column("0")
     return (
         select(address.c.updated_at, total, *page.c)
         .select_from(address.outerjoin(page, true()))
@@ -170,7 +182,7 @@ def _user_inbox(dialect: str, counted: bool, one_address: bool) -> Select[Any]:
         page = _paged(_ROW.where(owned)).subquery("page")
     total: ColumnElement[Any] = literal_column("0")
     if counted:
-        total = _counted(select(raw_mails.c.id).where(owned)).scalar_subquery()
+        total = _mails_of(mail_counts.c.address.in_(select(bound.c.name)))
     never_active = select(func.count()).select_from(bound).where(bound.c.updated_at.is_(None))
     oldest_active = select(func.min(bound.c.updated_at))
     return (
@@ -206,8 +218,9 @@ _DEEP_OF_ALL = _deep_of_all()
 
 
 def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
-    """(page, count) per scope: every mail, one address's, the unknown.
-    PostgreSQL counts every mail from the trigger-kept `raw_mails_count` (migration 0005)."""
+    """(page, count) per scope: every mail, one address's, the unknown. One address's mails
+    are counted from `mail_counts` (migration 0006); PostgreSQL counts every mail from
+    `raw_mails_count` (migration 0005)."""
     scopes: dict[str, Select[Any]] = {
         "all": _ROW,
         "owner": _ROW.where(_OWNER),
@@ -215,6 +228,7 @@ def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
         "unknown": _ROW.where(~select(address.c.id).where(address.c.name == raw_mails.c.address).exists()),
     }
     pages = {scope: (_paged(query), _counted(query)) for scope, query in scopes.items()}
+    pages["owner"] = (pages["owner"][0], select(_OWNER_MAILS))
     if dialect == "postgresql":
         pages["all"] = (pages["all"][0], select(raw_mails_count.c.mails))
     return pages
