@@ -131,3 +131,13 @@ def test_the_site_password_when_one_is_set(make_server: ServerFactory) -> None:
         "Invalid address credential",
         "You have enabled the private site password, please provide the password",
     ]
+
+
+def test_a_fixed_path_is_answered_for_itself(server: Server) -> None:
+    """As OpenAPI matches paths: `/user_api/passkey/rename` takes POST, even though the DELETE
+    of `/user_api/passkey/{passkey_id}` also matches it."""
+    response = server.client.request("PUT", "/user_api/passkey/rename")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    templated = server.client.request("PUT", "/user_api/passkey/abc")
+    assert templated.headers["allow"] == "DELETE"

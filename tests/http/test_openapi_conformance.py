@@ -11,6 +11,10 @@ content type and header documented; every JSON answer fits its schema; a request
 calls invalid is refused (4xx), a required header's absence too; a 405 names the path's methods;
 credentials are not ignored; a deleted resource is gone.
 
+Two contract answers a check misreads (COMPAT's 500 of /admin/cleanup, its `200 null` for a
+deleted mail's id) have that check switched off for those operations only, each with its
+reason, in tests/http/schemathesis.toml.
+
 Not checked: `positive_data_acceptance`, which wants every request the schemas allow to be
 accepted. The contract answers well-formed requests naming a wrong code, a wrong password or
 an unknown address with 400 and the reference's text (COMPAT.md), which that check reads as
@@ -26,6 +30,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +41,8 @@ from tests.support import ADMIN_PASSWORD, USERS_ENV, Server
 pytestmark = pytest.mark.backends("sqlite")
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
+# The checks switched off for the few operations whose contract answer a check misreads.
+EXCEPTIONS = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = 5
 SEED = "20261203"
 FEATURES_ON = {
@@ -63,7 +70,7 @@ DESTRUCTIVE = [
 def credentials(server: Server) -> list[str]:
     """Headers for an address, a user bound to it and the admin, as `st run -H` takes them."""
     address = server.new_address()
-    user = {"email": "conformance@test.example", "password": "0" * 64}
+    user = {"email": f"u{uuid.uuid4().hex[:12]}@test.example", "password": "0" * 64}
     assert server.admin("POST", "/admin/users", json=user).status_code == 200
     token = server.client.post("/user_api/login", json=user).json()["jwt"]
     bound = server.user(
@@ -82,12 +89,10 @@ def schemathesis(server: Server, selection: list[str], folder: Path) -> subproce
     seed = os.environ.get("SCHEMATHESIS_SEED", SEED)
     command = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(EXCEPTIONS),
         "run",
         f"{server.base_url}/openapi.json",
-        "--checks",
-        "all",
-        "--exclude-checks",
-        "positive_data_acceptance",
         "--max-examples",
         str(EXAMPLES_PER_OPERATION),
         "--request-timeout",

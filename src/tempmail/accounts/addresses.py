@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tempmail.accounts.settings import AccountSettingsService
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN
 from tempmail.config import Settings, UserRole
 from tempmail.db.addresses import AddressExists, AddressStore
 from tempmail.db.paging import Page
@@ -38,6 +39,19 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 FAILED = "Failed to create address: {inner}"
 INVALID_DOMAIN = "Invalid domain"
+ANONYMOUS_DISABLED = "New address for anonymous user is disabled, please contact the administrator"
+CREATE_DISABLED = "New address is disabled, please contact the administrator"
+BLOCKED = "Name[{name}]is blocked"
+DOMAINS_NOT_SET = "Domains are not set, please contact the administrator"
+LOGIN_DISABLED = "Password login is disabled"
+LOGIN_REQUIRED = "Email and password are required"
+CHANGE_DISABLED = "Password change is disabled"
+NEW_PASSWORD_REQUIRED = "New password is required"
+NAME_REQUIRED = "Required field is missing"
+NAME_TOO_SHORT = "Name is too short (min {low})"
+NAME_TOO_LONG = "Name is too long (max {high})"
+NO_RANDOM_SUBDOMAIN = "Random subdomain is not enabled for this domain"
+ADDRESS_EXISTS = "Address already exists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +116,9 @@ class AddressService:
         """
         cfg = self.settings
         if cfg.DISABLE_ANONYMOUS_USER_CREATE_EMAIL and not logged_in:
-            raise ApiError(
-                403, "New address for anonymous user is disabled, please contact the administrator"
-            )
+            raise ApiError(403, ANONYMOUS_DISABLED)
         if not cfg.ENABLE_USER_CREATE_EMAIL:
-            raise ApiError(403, "New address is disabled, please contact the administrator")
+            raise ApiError(403, CREATE_DISABLED)
         if check_room is not None:
             await check_room()
         if not name or cfg.DISABLE_CUSTOM_ADDRESS_NAME:
@@ -125,7 +137,8 @@ class AddressService:
         """`POST /admin/new_address`: no block list or check regex, the fixed bounds 1..30, and
         any configured domain."""
         if not name:
-            raise ApiError(400, "Required field is missing")
+            raise ApiError(400, NAME_REQUIRED)
+
         local = self._strip.sub("", name.strip())
         self._check_length(local, ADMIN_MIN_LEN, ADMIN_MAX_LEN)
         prefix = self.settings.address_prefix if enable_prefix else ""
@@ -144,7 +157,7 @@ class AddressService:
     async def name_of(self, address_id: int) -> str:
         row = await self.store.get(address_id)
         if row is None:
-            raise ApiError(404, "Address not found")
+            raise ApiError(404, ADDRESS_NOT_FOUND)
         return str(row.name)
 
     async def page(self, limit: int, offset: int, query: str, sort_by: str, ascending: bool) -> Page[Any]:
@@ -159,14 +172,14 @@ class AddressService:
     async def login(self, email: str | None, password: str | None) -> dict[str, Any]:
         """`/api/address_login`: the address's JWT for its password (ENABLE_ADDRESS_PASSWORD)."""
         if not self.settings.ENABLE_ADDRESS_PASSWORD:
-            raise ApiError(403, "Password login is disabled")
+            raise ApiError(403, LOGIN_DISABLED)
         if not email or not password:
-            raise ApiError(400, "Email and password are required")
+            raise ApiError(400, LOGIN_REQUIRED)
         row = await self.store.get_by_name(email.strip().lower())
         if row is None:
-            raise ApiError(404, "Address not found")
+            raise ApiError(404, ADDRESS_NOT_FOUND)
         if not await verify_password(row.password, password):
-            raise ApiError(401, "Invalid email or password")
+            raise ApiError(401, INVALID_LOGIN)
         if needs_rehash(row.password):
             await self.store.set_password(row.id, await hash_password(password), touch=False)
         return {"jwt": self.tokens.address_jwt(row.name, row.id), "address": row.name}
@@ -174,11 +187,11 @@ class AddressService:
     async def change_password(self, address_id: int, new_password: str | None) -> None:
         """The owner's change and the admin's reset alike need ENABLE_ADDRESS_PASSWORD."""
         if not self.settings.ENABLE_ADDRESS_PASSWORD:
-            raise ApiError(403, "Password change is disabled")
+            raise ApiError(403, CHANGE_DISABLED)
         if not new_password:
-            raise ApiError(400, "New password is required")
+            raise ApiError(400, NEW_PASSWORD_REQUIRED)
         if not await self.store.set_password(address_id, await hash_password(new_password)):
-            raise ApiError(404, "Address not found")
+            raise ApiError(404, ADDRESS_NOT_FOUND)
 
     def _random_name(self) -> str:
         cfg = self.settings
@@ -190,15 +203,15 @@ class AddressService:
         reference's bare text (COMPAT §11.5 gives it without the creation prefix)."""
         for blocked in (await self.accounts.get()).blockList:
             if blocked and blocked in local:
-                raise ApiError(400, "Name[{name}]is blocked", name=local)
+                raise ApiError(400, BLOCKED, name=local)
 
     @staticmethod
     def _check_length(local: str, low: int, high: int) -> None:
         """Bounds of the name itself, before any prefix."""
         if len(local) < low:
-            raise ApiError(400, FAILED, inner=f"Name is too short (min {low})")
+            raise _failed(NAME_TOO_SHORT.format(low=low))
         if len(local) > high:
-            raise ApiError(400, FAILED, inner=f"Name is too long (max {high})")
+            raise _failed(NAME_TOO_LONG.format(high=high))
 
     async def _resolve_domain(self, domain: str | None, allowed: list[str]) -> tuple[str, str]:
         """The domain of the new address and the allowed base it belongs to.
@@ -207,7 +220,7 @@ class AddressService:
         the base is one of RANDOM_SUBDOMAIN_DOMAINS (the longest matching base wins).
         """
         if not allowed:
-            raise ApiError(400, "Domains are not set, please contact the administrator")
+            raise ApiError(400, DOMAINS_NOT_SET)
         if not domain:
             domain = (
                 allowed[0] if self.settings.CREATE_ADDRESS_DEFAULT_DOMAIN_FIRST else random.choice(allowed)
@@ -230,10 +243,10 @@ class AddressService:
         """Pick the domain, then insert; a random subdomain label is drawn again (up to
         RANDOM_SUBDOMAIN_ATTEMPTS times) when the address it gives is taken."""
         if len(local) > MAX_LOCAL_PART:
-            raise ApiError(400, FAILED, inner=f"Name is too long (max {MAX_LOCAL_PART})")
+            raise _failed(NAME_TOO_LONG.format(high=MAX_LOCAL_PART))
         chosen, base = await self._resolve_domain(domain, allowed)
         if random_subdomain and base not in self.settings.RANDOM_SUBDOMAIN_DOMAINS:
-            raise _failed("Random subdomain is not enabled for this domain")
+            raise _failed(NO_RANDOM_SUBDOMAIN)
         attempts = RANDOM_SUBDOMAIN_ATTEMPTS if random_subdomain else 1
         for _ in range(attempts):
             label = _random_label(self.settings.RANDOM_SUBDOMAIN_LENGTH) + "." if random_subdomain else ""
@@ -241,7 +254,7 @@ class AddressService:
                 return await self._insert(f"{local}@{label}{chosen}", source_meta)
             except AddressExists:
                 continue
-        raise _failed("Address already exists")
+        raise _failed(ADDRESS_EXISTS)
 
     async def _insert(self, name: str, source_meta: str) -> NewAddress:
         """Store the address (with a generated password when addresses have passwords); raises

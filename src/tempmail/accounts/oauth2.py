@@ -20,7 +20,7 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.deprecate import AuthlibDeprecationWarning
 from pydantic import BaseModel, ConfigDict, Field
 
-from tempmail.accounts.users import UserService, normalize_email
+from tempmail.accounts.users import DOMAIN_NOT_ALLOWED, UserService, normalize_email
 from tempmail.config import AllowedNetwork
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
@@ -34,6 +34,10 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: E402 - 
 log = logging.getLogger(__name__)
 
 CLIENT_ID_NOT_SET = "Oauth2 client ID is not set, please contact the administrator"
+CLIENT_ID_OR_CODE_MISSING = "Oauth2 client ID or code is missing"
+TOKEN_FAILED = "Failed to get access token from Oauth2 provider"
+USER_INFO_FAILED = "Failed to get user info from Oauth2 provider"
+EMAIL_FAILED = "Failed to get user email from Oauth2 provider"
 
 OAUTH2_SETTINGS_KEY = "user_oauth2_settings"
 PROVIDER_TIMEOUT_SECONDS = 10.0
@@ -145,13 +149,13 @@ class OAuth2Service:
         """Exchange the code, find the e-mail, and answer a user JWT. Failures answer the
         reference's texts, naming the step that failed (the detail goes to the log)."""
         if not client_id or not code:
-            raise ApiError(400, "Oauth2 client ID or code is missing")
+            raise ApiError(400, CLIENT_ID_OR_CODE_MISSING)
         provider = await self._provider(client_id)
         async with self._client(provider) as client:
-            step = "Failed to get access token from Oauth2 provider"
+            step = TOKEN_FAILED
             try:
                 await client.fetch_token(provider.accessTokenURL, code=code, grant_type="authorization_code")
-                step = "Failed to get user info from Oauth2 provider"
+                step = USER_INFO_FAILED
                 response = await client.get(provider.userInfoURL, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 info = response.json()
@@ -160,10 +164,8 @@ class OAuth2Service:
                 raise ApiError(400, step) from None
         found = dig(info, provider.userEmailKey)
         if not isinstance(found, str) or not found:
-            raise ApiError(400, "Failed to get user email from Oauth2 provider")
+            raise ApiError(400, EMAIL_FAILED)
         email = normalize_email(reformat_email(provider, found))
         if provider.enableMailAllowList and email.rpartition("@")[2] not in provider.mailAllowList:
-            raise ApiError(
-                400, "User mail domain must be in this list {domains}", domains=provider.mailAllowList
-            )
+            raise ApiError(400, DOMAIN_NOT_ALLOWED, domains=provider.mailAllowList)
         return await self.users.login_external(email)

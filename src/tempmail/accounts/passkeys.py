@@ -27,6 +27,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from tempmail.accounts.roles import USER_NOT_FOUND
 from tempmail.accounts.users import UserClaim, UserService
 from tempmail.db.kv import SettingsStore
 from tempmail.db.users import UserStore
@@ -39,6 +40,8 @@ MAX_PASSKEY_NAME = 255
 REGISTRATION_FAILED = "Registration failed"
 AUTHENTICATION_FAILED = "Authentication failed"
 INVALID_INPUT = "Invalid input"
+INVALID_PASSKEY_NAME = "Invalid passkey name"
+PASSKEY_NOT_FOUND = "Passkey not found"
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ class PasskeyService:
     async def rename(self, user: UserClaim, passkey_id: str | None, name: Any) -> None:
         """Renaming a passkey the user does not have changes nothing and is no error, as there."""
         if not isinstance(name, str) or not name or len(name) > MAX_PASSKEY_NAME:
-            raise ApiError(400, "Invalid passkey name")
+            raise ApiError(400, INVALID_PASSKEY_NAME)
         await self.store.rename_passkey(user.user_id, passkey_id or "", name)
 
     async def delete(self, user: UserClaim, passkey_id: str) -> None:
@@ -162,7 +165,7 @@ class PasskeyService:
         credential_id = str(parsed["id"])
         row = await self.store.passkey_by_credential(credential_id)
         if row is None:
-            raise ApiError(404, "Passkey not found")
+            raise ApiError(404, PASSKEY_NOT_FOUND)
         rp_id = (domain or "").strip().lower()
         try:
             client_data = parse_client_data_json(base64url_to_bytes(parsed["response"]["clientDataJSON"]))
@@ -190,7 +193,7 @@ class PasskeyService:
         await self.store.set_passkey_counter(row.id, verified.new_sign_count)
         user = await self.store.get(row.user_id)
         if user is None:
-            raise ApiError(404, "User not found")
+            raise ApiError(404, USER_NOT_FOUND)
         return self.users.user_jwt(user.user_email, user.id)
 
     async def purge_expired_challenges(self) -> None:

@@ -14,6 +14,8 @@ from tempmail.errors import ApiError
 ROLE_ADDRESS_CONFIG_KEY = "role_address_config"
 USER_NOT_FOUND = "User not found"
 INVALID_ROLE = "Invalid role_text"
+INVALID_USER_ID = "Invalid user_id"
+INVALID_MAX_COUNT = "Invalid maxAddressCount"
 # Ids are BIGINT on PostgreSQL: a larger one is bad input, not a database error.
 MAX_USER_ID = 2**63 - 1
 
@@ -34,7 +36,7 @@ class Roles:
     async def assign(self, user_id: Any, role_text: Any) -> None:
         """`POST /admin/user_roles`: a role of USER_ROLES, or "" to take the role away."""
         if isinstance(user_id, bool) or not isinstance(user_id, int) or not 1 <= user_id <= MAX_USER_ID:
-            raise ApiError(400, "Invalid user_id")
+            raise ApiError(400, INVALID_USER_ID)
         if role_text is None:
             role_text = ""
         if not isinstance(role_text, str):
@@ -58,7 +60,7 @@ class Roles:
             and ("maxAddressCount" not in entry or _count(entry["maxAddressCount"]) is not None)
             for entry in configs.values()
         ):
-            raise ApiError(400, "Invalid maxAddressCount")
+            raise ApiError(400, INVALID_MAX_COUNT)
         await self.kv.set(ROLE_ADDRESS_CONFIG_KEY, configs)
 
     async def max_address_count(self, role: str | None, default: int) -> int:

@@ -20,6 +20,7 @@ from tempmail.errors import ApiError
 from tempmail.ttl_cache import TtlCache
 
 INVALID_INPUT = "Invalid input"
+SEND_MAIL_DISABLED = "Please enable SEND_MAIL first"
 
 ALL_KEYS = [*LIST_KEYS.values(), EMAIL_RULES_KEY, ADDRESS_CREATION_KEY, SEND_LIMIT_KEY]
 REQUIRED = ("blockList", "sendBlockList", "verifiedAddressList")
@@ -122,7 +123,7 @@ def plan_update(body: Any) -> tuple[dict[str, Any], list[str]]:
         raise ApiError(400, INVALID_INPUT)
     change_override, override = _subdomain_override(body)
     if lists["verifiedAddressList"]:
-        raise ApiError(400, "Please enable SEND_MAIL first")
+        raise ApiError(400, SEND_MAIL_DISABLED)
     limit = parse_send_limit(body["sendMailLimitConfig"]) if "sendMailLimitConfig" in body else None
     writes: dict[str, Any] = {LIST_KEYS[name]: value for name, value in lists.items()}
     # The reference quirk: an empty fromBlockList leaves the stored one as it is.

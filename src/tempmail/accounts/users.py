@@ -50,6 +50,18 @@ NO_ADDRESS_OR_USER = "No address or user token"
 ALREADY_BOUND = "Address is already binded, please unbind first"
 NOT_BOUND = "Address is not binded"
 MAX_COUNT = "Max address count reached"
+REGISTRATION_DISABLED = "User registration is disabled, please contact the administrator"
+VERIFY_SENDER_NOT_SET = "Verify mail sender address is not set, please contact the administrator"
+DOMAIN_NOT_ALLOWED = "User mail domain must be in this list {domains}"
+PATTERN_MISMATCH = "Email address format does not match the required pattern: /{pattern}/"
+CODE_ALREADY_SENT = "Code already sent, please wait"
+SEND_CODE_FAILED = "Failed to send verify code: {reason}"
+INVALID_VERIFY_CODE = "Invalid verify code"
+USER_EXISTS = "User already exists, please login"
+INVALID_ADDRESS_OR_USER = "Invalid address or user token"
+TARGET_NOT_FOUND = "Target user not found"
+SENDER_DOMAIN_NOT_ALLOWED = "VerifyMailSender domain must be in {domains}"
+NEW_PASSWORD_REQUIRED = "New password is required"
 DEFAULT_MAX_ADDRESS_COUNT = 5
 
 
@@ -94,9 +106,7 @@ def check_email_rules(email: str, rules: UserSettings) -> None:
     domain = email.rpartition("@")[2].strip().lower()
     allowed = {entry.strip().lower() for entry in rules.mailAllowList}
     if rules.enableMailAllowList and domain not in allowed:
-        raise ApiError(
-            400, "User mail domain must be in this list {domains}", domains=pretty_json(rules.mailAllowList)
-        )
+        raise ApiError(400, DOMAIN_NOT_ALLOWED, domains=pretty_json(rules.mailAllowList))
     if rules.enableEmailCheckRegex and rules.emailCheckRegex:
         try:
             matched = re.search(rules.emailCheckRegex, email) is not None
@@ -105,7 +115,7 @@ def check_email_rules(email: str, rules: UserSettings) -> None:
         if not matched:
             raise ApiError(
                 400,
-                "Email address format does not match the required pattern: /{pattern}/",
+                PATTERN_MISMATCH,
                 pattern=rules.emailCheckRegex,
             )
 
@@ -170,12 +180,12 @@ class UserService:
     async def save_rules(self, rules: UserSettings) -> None:
         """`POST /admin/user_settings`: mail verification needs a sender on one of DOMAINS."""
         if rules.enableMailVerify and not rules.verifyMailSender:
-            raise ApiError(400, "Verify mail sender address is not set, please contact the administrator")
+            raise ApiError(400, VERIFY_SENDER_NOT_SET)
         sender_domain = rules.verifyMailSender.rpartition("@")[2].strip().lower()
         if rules.verifyMailSender and sender_domain not in self.settings.DOMAINS:
             raise ApiError(
                 400,
-                "VerifyMailSender domain must be in {domains}",
+                SENDER_DOMAIN_NOT_ALLOWED,
                 domains=pretty_json(self.settings.DOMAINS),
             )
         if rules.emailCheckRegex:
@@ -214,13 +224,13 @@ class UserService:
         email = normalize_email(email)
         rules = await self.rules()
         if not rules.enable:
-            raise ApiError(403, "User registration is disabled, please contact the administrator")
+            raise ApiError(403, REGISTRATION_DISABLED)
         if not rules.verifyMailSender:
-            raise ApiError(400, "Verify mail sender address is not set, please contact the administrator")
+            raise ApiError(400, VERIFY_SENDER_NOT_SET)
         check_email_rules(email, rules)
         key = VERIFY_CODE_PREFIX + email
         if await self.kv.get_expiring(key) is not None:
-            raise ApiError(400, "Code already sent, please wait")
+            raise ApiError(400, CODE_ALREADY_SENT)
         code = f"{secrets.randbelow(10**6):06d}"
         await self.kv.put_expiring(key, {"code": code, "attempts": 0}, VERIFY_CODE_TTL)
         try:
@@ -238,7 +248,7 @@ class UserService:
                 await self.kv.take_expiring(key, current)
             if isinstance(exc, InvalidMail):
                 raise ApiError(400, "Invalid input: {detail}", detail=str(exc)) from None
-            raise ApiError(400, "Failed to send verify code: {reason}", reason=str(exc)) from None
+            raise ApiError(400, SEND_CODE_FAILED, reason=str(exc)) from None
         return {"success": True, "expirationTtl": VERIFY_CODE_TTL}
 
     async def _check_verify_code(self, email: str, code: str | None) -> None:
@@ -252,25 +262,25 @@ class UserService:
                 or not isinstance(state, dict)
                 or state.get("attempts", 0) >= MAX_VERIFY_ATTEMPTS
             ):
-                raise ApiError(400, "Invalid verify code")
+                raise ApiError(400, INVALID_VERIFY_CODE)
             if code and secrets.compare_digest(str(state.get("code")), code.strip()):
                 if await self.kv.take_expiring(key, current):
                     return
                 continue
             spent = {**state, "attempts": int(state.get("attempts", 0)) + 1}
             if await self.kv.replace_expiring(key, current, spent):
-                raise ApiError(400, "Invalid verify code")
+                raise ApiError(400, INVALID_VERIFY_CODE)
 
     async def register(self, email: str | None, password: str | None, code: str | None) -> None:
         rules = await self.rules()
         if not rules.enable:
-            raise ApiError(403, "User registration is disabled, please contact the administrator")
+            raise ApiError(403, REGISTRATION_DISABLED)
         if not email or not password:
             raise ApiError(400, INVALID_LOGIN)
         email = normalize_email(email)
         check_email_rules(email, rules)
         if await self.store.get_by_email(email) is not None:
-            raise ApiError(400, "User already exists, please login")
+            raise ApiError(400, USER_EXISTS)
         if rules.enableMailVerify:
             await self._check_verify_code(email, code)
         role = self.settings.USER_DEFAULT_ROLE if rules.enableMailVerify else None
@@ -280,7 +290,7 @@ class UserService:
         try:
             return await self.store.create(email, await hash_password(password), role)
         except UserExists:
-            raise ApiError(400, "User already exists, please login") from None
+            raise ApiError(400, USER_EXISTS) from None
 
     async def login(self, email: str | None, password: str | None) -> str:
         if not email or not password:
@@ -307,7 +317,7 @@ class UserService:
 
     async def reset_password(self, user_id: int, password: str | None) -> None:
         if not password:
-            raise ApiError(400, "New password is required")
+            raise ApiError(400, NEW_PASSWORD_REQUIRED)
         if not await self.store.set_password(user_id, await hash_password(password)):
             raise ApiError(400, USER_NOT_FOUND)
 
@@ -407,7 +417,7 @@ class UserService:
     async def unbind(self, user_id: int, address_id: int | None) -> None:
         """Unbinding an address that is not bound (to this user) is no error, as in the reference."""
         if not address_id:
-            raise ApiError(400, "Invalid address or user token")
+            raise ApiError(400, INVALID_ADDRESS_OR_USER)
         if await self.addresses.get(address_id) is None:
             raise ApiError(400, ADDRESS_NOT_FOUND)
         await self.store.unbind(user_id, address_id)
@@ -425,7 +435,7 @@ class UserService:
             raise ApiError(400, USER_NOT_FOUND)
         target = await self.store.get_by_email((target_email or "").strip().lower())
         if target is None:
-            raise ApiError(400, "Target user not found")
+            raise ApiError(400, TARGET_NOT_FOUND)
         await self.check_room(target.id, await self.roles.role_of(target.id))
         if await self.store.owner_of(address_id) != user_id:
             raise ApiError(400, NOT_BOUND)

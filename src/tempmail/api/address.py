@@ -3,30 +3,69 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
-from tempmail.errors import ApiError
+from tempmail.accounts.addresses import (
+    ANONYMOUS_DISABLED,
+    BLOCKED,
+    CHANGE_DISABLED,
+    CREATE_DISABLED,
+    DOMAINS_NOT_SET,
+    FAILED,
+    LOGIN_DISABLED,
+    LOGIN_REQUIRED,
+    NEW_PASSWORD_REQUIRED,
+    NewAddress,
+)
+from tempmail.accounts.roles import USER_NOT_FOUND
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN, MAX_COUNT
+from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep, signed_address
 from tempmail.http.client_ip import creator_ip
 from tempmail.http.context import ServicesDep, services_of
 from tempmail.http.fast_lane import JsonBody
+from tempmail.http.lax import LaxBool
+from tempmail.http.openapi import answers
 from tempmail.http.paging import IdPath, PagingDep, page_json, paging
 from tempmail.inbound.views import mail_row, parsed_rows
 
 router = APIRouter(prefix="/api", tags=["address"])
+
+INVALID_ADDRESS = "Invalid address"
+SUCCESS = {"success": True}
+DELETE_REFUSED = answers({403: DELETE_DISABLED}, ok=SUCCESS)
+EXAMPLE_ADDRESS = "tmpk3v9x2@mail.example"
+EXAMPLE_JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhZGRyZXNzIjoidG1wazN2OXgyQG1haWwuZXhhbXBsZSJ9.c2ln"
+MAIL_EXAMPLE: dict[str, Any] = {
+    "id": 1,
+    "message_id": "<a1b2c3@sender.example>",
+    "source": "alice@sender.example",
+    "address": EXAMPLE_ADDRESS,
+    "raw": "From: alice@sender.example\r\nTo: tmpk3v9x2@mail.example\r\nSubject: Hello\r\n\r\nHi!",
+    "metadata": None,
+    "created_at": "2026-01-01 12:00:00",
+}
+PARSED_MAIL_EXAMPLE: dict[str, Any] = {
+    **{key: value for key, value in MAIL_EXAMPLE.items() if key != "raw"},
+    "sender": "alice@sender.example",
+    "subject": "Hello",
+    "text": "Hi!",
+    "html": "",
+    "attachments": [],
+}
 
 
 class NewAddressBody(BaseModel):
     name: str | None = None
     domain: str | None = None
     cf_token: str | None = None
-    enableRandomSubdomain: bool = False
+    enableRandomSubdomain: LaxBool = False
     # Ours (the reference has no such field): with a valid `x-user-token`, bind the new address
     # to that user within the role's limit, as the web UI's account page asks.
-    bindToUser: bool = False
+    bindToUser: LaxBool = False
 
 
 class AddressLoginBody(BaseModel):
@@ -39,19 +78,32 @@ class ChangePasswordBody(BaseModel):
     new_password: str | None = None
 
 
-@router.post("/new_address")
+@router.post(
+    "/new_address",
+    responses=answers(
+        {
+            403: [ANONYMOUS_DISABLED, CREATE_DISABLED],
+            400: [FAILED, BLOCKED, DOMAINS_NOT_SET, MAX_COUNT, ADDRESS_NOT_FOUND, USER_NOT_FOUND],
+        },
+        ok=NewAddress(EXAMPLE_JWT, EXAMPLE_ADDRESS, "Xw3yV9pQa2LmT5sR", 1).as_json(),
+    ),
+)
 async def new_address(
     request: Request,
     services: ServicesDep,
     role_name: RoleDep,
     body: NewAddressBody | None = None,
+    x_user_token: Annotated[
+        str | None,
+        Header(description="A user's JWT: create the address as that user (a bad one counts as none)."),
+    ] = None,
 ) -> dict[str, Any]:
     """Anonymous, or with `x-user-token` a logged-in creation (an invalid token counts as none,
     as in the reference): the user's stored role gives domains and prefix, the role token's role
     (else the stored one) the address-count limit, checked only when anonymous creation is off
     (or when we bind)."""
     body = body or NewAddressBody()
-    user = await services.users.live_claim(request.headers.get("x-user-token"))
+    user = await services.users.live_claim(x_user_token)
     stored_role = await services.roles.role_of(user.user_id) if user is not None else None
     check_room = None
     if user is not None and (services.settings.DISABLE_ANONYMOUS_USER_CREATE_EMAIL or body.bindToUser):
@@ -70,23 +122,35 @@ async def new_address(
     return created.as_json()
 
 
-@router.post("/address_login")
+@router.post(
+    "/address_login",
+    responses=answers(
+        {403: LOGIN_DISABLED, 400: LOGIN_REQUIRED, 404: ADDRESS_NOT_FOUND, 401: INVALID_LOGIN},
+        ok={"jwt": EXAMPLE_JWT, "address": EXAMPLE_ADDRESS},
+    ),
+)
 async def address_login(body: AddressLoginBody, services: ServicesDep) -> dict[str, Any]:
     return await services.addresses.login(body.email, body.password)
 
 
-@router.post("/address_change_password")
+@router.post(
+    "/address_change_password",
+    responses=answers({403: CHANGE_DISABLED, 400: NEW_PASSWORD_REQUIRED, 404: ADDRESS_NOT_FOUND}, ok=SUCCESS),
+)
 async def address_change_password(
     body: ChangePasswordBody, claim: AddressDep, services: ServicesDep
 ) -> dict[str, Any]:
     await services.addresses.change_password(claim.address_id, body.new_password)
-    return {"success": True}
+    return SUCCESS
 
 
-@router.get("/settings")
+@router.get(
+    "/settings",
+    responses=answers({400: INVALID_ADDRESS}, ok={"address": EXAMPLE_ADDRESS, "send_balance": 0}),
+)
 async def settings(claim: SignedAddressDep, role: RoleDep, services: ServicesDep) -> dict[str, Any]:
     if not await services.addresses.is_live(claim.address_id, claim.address):
-        raise ApiError(400, "Invalid address")
+        raise ApiError(400, INVALID_ADDRESS)
     await services.addresses.touch(claim.address_id)
     return {"address": claim.address, "send_balance": await services.sending.balance(claim.address, role)}
 
@@ -94,7 +158,7 @@ async def settings(claim: SignedAddressDep, role: RoleDep, services: ServicesDep
 MAILS_PATH = "/api/mails"
 
 
-@router.get("/mails")
+@router.get("/mails", responses=answers(ok={"results": [MAIL_EXAMPLE], "count": 1}))
 async def mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
     """The inbox poll (GETs come through `mails_answer`, see `tempmail.http.fast_lane`)."""
     page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
@@ -108,47 +172,47 @@ async def mails_answer(request: Request) -> Response:
     return JsonBody(await mails(claim, await paging(request), services))
 
 
-@router.get("/mail/{mail_id}")
+@router.get("/mail/{mail_id}", responses=answers(ok=MAIL_EXAMPLE))
 async def mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any] | None:
     row = await services.mailbox.get(mail_id, owner=claim.address)
     return mail_row(row) if row is not None else None
 
 
-@router.delete("/mails/{mail_id}")
+@router.delete("/mails/{mail_id}", responses=DELETE_REFUSED)
 async def delete_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
     await services.mailbox.delete(mail_id, owner=claim.address)
-    return {"success": True}
+    return SUCCESS
 
 
-@router.get("/parsed_mails")
+@router.get("/parsed_mails", responses=answers(ok={"results": [PARSED_MAIL_EXAMPLE], "count": 1}))
 async def parsed_mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
     page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
     return {"results": await parsed_rows(page.results), "count": page.count}
 
 
-@router.get("/parsed_mail/{mail_id}")
+@router.get("/parsed_mail/{mail_id}", responses=answers(ok=PARSED_MAIL_EXAMPLE))
 async def parsed_mail(mail_id: IdPath, claim: AddressDep, services: ServicesDep) -> dict[str, Any] | None:
     row = await services.mailbox.get(mail_id, owner=claim.address)
     return (await parsed_rows([row]))[0] if row is not None else None
 
 
-@router.delete("/delete_address")
+@router.delete("/delete_address", responses=DELETE_REFUSED)
 async def delete_address(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
     await services.addresses.delete(claim.address_id)
-    return {"success": True}
+    return SUCCESS
 
 
-@router.delete("/clear_inbox")
+@router.delete("/clear_inbox", responses=DELETE_REFUSED)
 async def clear_inbox(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
     await services.mailbox.clear(claim.address)
-    return {"success": True}
+    return SUCCESS
 
 
-@router.delete("/clear_sent_items")
+@router.delete("/clear_sent_items", responses=DELETE_REFUSED)
 async def clear_sent_items(claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     services.mailbox.ensure_owner_deletes()
     await services.sending.clear_sent(claim.address)
-    return {"success": True}
+    return SUCCESS

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from tempmail.api.admin_webhooks import WebhookBody
 from tempmail.events.webhooks import NOT_ALLOWED, NOT_ENABLED, SEND_ERROR, WebhookSettings
 from tempmail.http.auth import AddressDep
 from tempmail.http.context import ServicesDep
+from tempmail.http.lax import LaxBool
 from tempmail.http.openapi import answers
 from tempmail.outbound.auto_reply import DISABLED, INVALID_TEXT, TOO_LONG, AutoReplySettings
 
@@ -19,8 +21,12 @@ AUTO_REPLY_OFF = answers({403: DISABLED})
 WEBHOOK_REFUSED = {403: [NOT_ENABLED, NOT_ALLOWED]}
 
 
+class AutoReplyFields(AutoReplySettings):
+    enabled: LaxBool = False
+
+
 class AutoReplyBody(BaseModel):
-    auto_reply: AutoReplySettings
+    auto_reply: AutoReplyFields
 
 
 @router.get("/auto_reply", responses=AUTO_REPLY_OFF)
@@ -47,14 +53,14 @@ async def webhook_settings(claim: AddressDep, services: ServicesDep) -> dict[str
 
 @router.post("/webhook/settings", responses=answers(WEBHOOK_REFUSED))
 async def save_webhook_settings(
-    body: WebhookSettings, claim: AddressDep, services: ServicesDep
+    body: WebhookBody, claim: AddressDep, services: ServicesDep
 ) -> dict[str, Any]:
     await services.webhooks.save_address_setting(claim.address, body)
     return {"success": True}
 
 
 @router.post("/webhook/test", responses=answers({**WEBHOOK_REFUSED, 400: SEND_ERROR}))
-async def test_webhook(body: WebhookSettings, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
+async def test_webhook(body: WebhookBody, claim: AddressDep, services: ServicesDep) -> dict[str, Any]:
     mail = await services.mailbox.random_mail(claim.address)
     await services.webhooks.test_address(claim.address, body, mail)
     return {"success": True}

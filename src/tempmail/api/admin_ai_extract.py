@@ -9,16 +9,25 @@ from fastapi import APIRouter, Depends
 from tempmail.events.extraction import AiExtractSettings
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
+from tempmail.http.lax import LaxBool
+from tempmail.http.openapi import answers
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
 
-@router.get("/ai_extract/settings")
+class AiExtractBody(AiExtractSettings):
+    enableAllowList: LaxBool = False
+
+
+@router.get(
+    "/ai_extract/settings",
+    responses=answers(ok={"enableAllowList": True, "allowList": ["*@example.com"]}),
+)
 async def ai_extract_settings(services: ServicesDep) -> dict[str, Any]:
     return (await services.extraction.settings()).model_dump()
 
 
-@router.post("/ai_extract/settings")
-async def save_ai_extract_settings(body: AiExtractSettings, services: ServicesDep) -> dict[str, Any]:
+@router.post("/ai_extract/settings", responses=answers(ok={"success": True}))
+async def save_ai_extract_settings(body: AiExtractBody, services: ServicesDep) -> dict[str, Any]:
     await services.extraction.save_settings(body)
     return {"success": True}

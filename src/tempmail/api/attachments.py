@@ -15,10 +15,12 @@ from fastapi import APIRouter, Depends
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_address
 from tempmail.http.context import ServicesDep
+from tempmail.http.openapi import answers
 
 NOT_CONFIGURED = "S3 is not configured"
 NOT_BUILT = "S3 attachments are not implemented in this tempmail version"
 ROUTES = (("GET", "list"), ("POST", "delete"), ("POST", "put_url"), ("POST", "get_url"))
+UNAVAILABLE = answers({400: NOT_CONFIGURED, 501: NOT_BUILT})
 
 router = APIRouter(prefix="/api/attachment", tags=["address"], dependencies=[Depends(require_address)])
 
@@ -34,4 +36,11 @@ async def unavailable(services: ServicesDep) -> None:
 
 
 for _method, _name in ROUTES:
-    router.add_api_route(f"/{_name}", unavailable, methods=[_method], name=f"attachment_{_name}")
+    router.add_api_route(
+        f"/{_name}",
+        unavailable,
+        methods=[_method],
+        name=f"attachment_{_name}",
+        responses=UNAVAILABLE,
+        response_model=None,
+    )

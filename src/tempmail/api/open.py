@@ -13,12 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel
 
-from tempmail.config import REFERENCE_VERSION
+from tempmail.accounts.addresses import DOMAINS_NOT_SET
+from tempmail.config import REFERENCE_VERSION, SmtpImapProxy
 from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, ApiError
 from tempmail.http.body import json_or_none
 from tempmail.http.context import ServicesDep, services_of
+from tempmail.http.openapi import answers, json_body
 from tempmail.http.site_password import site_password_ok
+from tempmail.maintenance.database import UNREACHABLE
 from tempmail.security.passwords import matches_any, sha256_hex
 
 router = APIRouter(tags=["open"])
@@ -26,10 +30,77 @@ router = APIRouter(tags=["open"])
 SUCCESS = {"success": True}
 
 
+class PasswordBody(BaseModel):
+    """What the password logins read: anything but a string is taken as a wrong password."""
+
+    password: str
+
+
+class CredentialBody(BaseModel):
+    """What `/open_api/credential_login` reads: an address JWT (anything else is refused)."""
+
+    credential: str
+
+
+# Read (not required) by `/open_api/settings`, whose `needAuth` says whether it is right.
+SITE_PASSWORD_HEADER: dict[str, Any] = {
+    "name": "x-custom-auth",
+    "in": "header",
+    "required": False,
+    "description": "The site password, if the client has one: `needAuth` is false when it is one of "
+    "PASSWORDS (or PASSWORDS is not set).",
+    "schema": {"type": "string"},
+}
+
+# What `/open_api/settings` answers on a server with one domain and the default settings.
+SETTINGS_EXAMPLE: dict[str, Any] = {
+    "title": "",
+    "announcement": "",
+    "alwaysShowAnnouncement": False,
+    "prefix": "tmp",
+    "addressRegex": "",
+    "minAddressLen": 1,
+    "maxAddressLen": 30,
+    "defaultDomains": ["mail.example"],
+    "domains": ["mail.example"],
+    "randomSubdomainDomains": [],
+    "domainLabels": [],
+    "needAuth": False,
+    "adminContact": "",
+    "enableUserCreateEmail": True,
+    "disableAnonymousUserCreateEmail": False,
+    "disableCustomAddressName": False,
+    "enableUserDeleteEmail": True,
+    "enableAutoReply": False,
+    "enableIndexAbout": False,
+    "copyright": "",
+    "cfTurnstileSiteKey": "",
+    "enableWebhook": False,
+    "isS3Enabled": False,
+    "enableSendMail": False,
+    "version": REFERENCE_VERSION,
+    "showGithub": True,
+    "showGithubForUser": True,
+    "disableAdminPasswordCheck": False,
+    "enableAddressPassword": True,
+    "enableAgentEmailInfo": False,
+    "smtpImapProxyConfig": SmtpImapProxy().model_dump(),
+    "statusUrl": "",
+    "enableGlobalTurnstileCheck": False,
+}
+
+
 HEALTH_PATH = "/health_check"
 
 
-@router.get(HEALTH_PATH, response_class=PlainTextResponse)
+@router.get(
+    HEALTH_PATH,
+    response_class=PlainTextResponse,
+    responses={
+        **answers({400: [DOMAINS_NOT_SET, UNREACHABLE]}),
+        200: {"content": {"text/plain": {"example": "OK"}}},
+    },
+)
 async def health(services: ServicesDep) -> str:
     """200 `OK` when the database answers and mail has somewhere to go (GETs come through
     `health_answer`, see `tempmail.http.fast_lane`)."""
@@ -53,14 +124,22 @@ def _hash_matches(candidate: str, passwords: list[str]) -> bool:
     return bool(passwords) and matches_any(candidate, [sha256_hex(p) for p in passwords])
 
 
-@router.post("/open_api/site_login")
+@router.post(
+    "/open_api/site_login",
+    responses=answers({401: SITE_PASSWORD}, ok=SUCCESS),
+    openapi_extra=json_body(PasswordBody),
+)
 async def site_login(request: Request, services: ServicesDep) -> dict[str, bool]:
     if not _hash_matches(await _field(request, "password"), services.settings.PASSWORDS):
         raise ApiError(401, SITE_PASSWORD)
     return SUCCESS
 
 
-@router.post("/open_api/admin_login")
+@router.post(
+    "/open_api/admin_login",
+    responses=answers({401: ADMIN_PASSWORD}, ok=SUCCESS),
+    openapi_extra=json_body(PasswordBody),
+)
 async def admin_login(request: Request, services: ServicesDep) -> dict[str, bool]:
     """Against the admin passwords (ADMIN_PASSWORDS, or the generated one); with
     DISABLE_ADMIN_PASSWORD_CHECK and no password it is still a 401, as in the reference."""
@@ -69,7 +148,11 @@ async def admin_login(request: Request, services: ServicesDep) -> dict[str, bool
     return SUCCESS
 
 
-@router.post("/open_api/credential_login")
+@router.post(
+    "/open_api/credential_login",
+    responses=answers({401: ADDRESS_CREDENTIAL}, ok=SUCCESS),
+    openapi_extra=json_body(CredentialBody),
+)
 async def credential_login(request: Request, services: ServicesDep) -> dict[str, bool]:
     """A correctly signed address JWT naming an address; no database lookup (as the reference)."""
     payload = services.tokens.decode(await _field(request, "credential"))
@@ -79,7 +162,11 @@ async def credential_login(request: Request, services: ServicesDep) -> dict[str,
     return SUCCESS
 
 
-@router.get("/open_api/settings")
+@router.get(
+    "/open_api/settings",
+    responses=answers(ok=SETTINGS_EXAMPLE),
+    openapi_extra={"parameters": [SITE_PASSWORD_HEADER]},
+)
 async def open_settings(request: Request, services: ServicesDep) -> dict[str, Any]:
     cfg = services.settings
     proxy = cfg.SMTP_IMAP_PROXY_CONFIG

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Depends
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
+from tempmail.http.openapi import answers
 
 TOKEN_REQUIRED = "TELEGRAM_BOT_TOKEN is required"
 NOT_BUILT = "Telegram bot is not implemented in this tempmail version"
 MINI_APP_ROUTES = ("webhook", "get_bind_address", "new_address", "bind_address", "unbind_address", "get_mail")
 ADMIN_ROUTES = (("POST", "init"), ("GET", "status"), ("GET", "settings"), ("POST", "settings"))
+UNAVAILABLE = answers({400: TOKEN_REQUIRED, 501: NOT_BUILT})
 
 router = APIRouter(prefix="/telegram", tags=["telegram"])
 admin_router = APIRouter(prefix="/admin/telegram", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -32,8 +34,14 @@ async def unavailable(services: ServicesDep) -> None:
 
 
 for _name in MINI_APP_ROUTES:
-    router.add_api_route(f"/{_name}", unavailable, methods=["POST"], name=f"telegram_{_name}")
+    router.add_api_route(
+        f"/{_name}", unavailable, methods=["POST"], name=f"telegram_{_name}", responses=UNAVAILABLE
+    )
 for _method, _name in ADMIN_ROUTES:
     admin_router.add_api_route(
-        f"/{_name}", unavailable, methods=[_method], name=f"admin_telegram_{_method.lower()}_{_name}"
+        f"/{_name}",
+        unavailable,
+        methods=[_method],
+        name=f"admin_telegram_{_method.lower()}_{_name}",
+        responses=UNAVAILABLE,
     )

@@ -55,19 +55,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 class _MethodNotAllowed:
     """A 405 naming every method some route takes at the path. Starlette names only those of
     the first route at it, and a path often has one route per method (`GET` and `POST` of a
-    setting)."""
+    setting). A fixed path is answered for itself, as OpenAPI matches paths: the methods of
+    `/user_api/passkey/rename`, not also the DELETE of `/user_api/passkey/{passkey_id}`."""
 
     def __init__(self, routers: Sequence[APIRouter]) -> None:
         self.routes = [route for router in routers for route in router.routes if isinstance(route, Route)]
 
+    def _allowed(self, request: Request) -> str:
+        matching = [
+            route for route in self.routes if route.methods and route.matches(request.scope)[0] != Match.NONE
+        ]
+        fixed = [route for route in matching if not route.param_convertors]
+        return ", ".join(sorted({method for route in fixed or matching for method in route.methods or ()}))
+
     async def __call__(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        methods: set[str] = set()
-        for route in self.routes:
-            if route.methods and route.matches(request.scope)[0] != Match.NONE:
-                methods |= route.methods
         response = await _http_error(request, exc)
-        response.headers["Allow"] = ", ".join(sorted(methods))
+        response.headers["Allow"] = self._allowed(request)
         return response
 
 

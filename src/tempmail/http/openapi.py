@@ -148,6 +148,19 @@ def answers(
     return responses
 
 
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with every `#/$defs/...` reference replaced by what it names (a body's schema
+    sits inside an operation, where pydantic's `$defs` are not resolvable)."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inlined(value, definitions) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(item, definitions) for item in schema]
+    return schema
+
+
 def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     """A route's `openapi_extra=` for a JSON body it reads itself, described by `model` (the
     fields it reads, with the types it takes; the route, not the model, checks them)."""
@@ -155,7 +168,7 @@ def json_body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": required,
-            "content": {"application/json": {"schema": schema}},
+            "content": {"application/json": {"schema": _inlined(schema, schema.get("$defs", {}))}},
         }
     }
 
@@ -177,6 +190,20 @@ DESCRIBED: dict[Callable[..., Any], Described] = {
     auth.signed_user: Described(
         security=[{"userToken": []}],
         statuses={"401": [USER_TOKEN]},
+    ),
+    # Not a credential check: a role that changes what the route allows (address-count limits,
+    # unlimited sending).
+    auth.role_of: Described(
+        [
+            {
+                "name": "x-user-access-token",
+                "in": "header",
+                "required": False,
+                "description": "A user access token (the `access_token` of /user_api/settings): its "
+                "role sets the address-count limit and whether sending is unlimited (NO_LIMIT_SEND_ROLE).",
+                "schema": {"type": "string"},
+            }
+        ]
     ),
     auth.require_admin: Described(
         security=[{"adminPassword": []}, {"roleToken": []}],

@@ -13,7 +13,8 @@ from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
 
 KEY_PREFIX = "admin-config:"
-_KEY = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}")
+KEY_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}"
+_KEY = re.compile(KEY_PATTERN)
 INVALID_KEY = "Invalid config key"
 VALUE_NOT_STRING = "Config value must be a string"
 

@@ -32,6 +32,8 @@ FORM_DAYS = 30
 INVALID_CONFIG = "Invalid cleanType or cleanDays"
 INVALID_TYPE = "Invalid cleanType"
 OPERATION_FAILED = "Operation failed: {inner}"
+INVALID_SETTINGS = "Invalid input"
+CUSTOM_SQL_REFUSED = "[{name}]: {inner}"
 # (enable flag, days field, clean type) of the auto-cleanup settings, in the order they run.
 SCHEDULED = (
     ("enableMailsAutoCleanup", "cleanMailsDays", "mails"),
@@ -124,7 +126,7 @@ class CleanupService:
     async def save_settings(self, settings: Any) -> None:
         """Stored as given once every non-empty custom statement passes the checks."""
         if not isinstance(settings, dict):
-            raise ApiError(400, "Invalid input")
+            raise ApiError(400, INVALID_SETTINGS)
         for rule in custom_rules(settings):
             sql = rule.get("sql")
             if not sql:
@@ -133,7 +135,7 @@ class CleanupService:
                 validate_custom_sql(str(sql))
             except InvalidCleanup as exc:
                 raise ApiError(
-                    400, "[{name}]: {inner}", name=rule.get("name") or "unnamed", inner=str(exc)
+                    400, CUSTOM_SQL_REFUSED, name=rule.get("name") or "unnamed", inner=str(exc)
                 ) from None
         await self.kv.set(AUTO_CLEANUP_KEY, settings)
 

@@ -10,6 +10,7 @@ import asyncio
 import time
 from typing import Any
 
+from tempmail.accounts.addresses import DOMAINS_NOT_SET
 from tempmail.config import Settings
 from tempmail.db.addresses import statistics
 from tempmail.db.engine import Database
@@ -17,6 +18,7 @@ from tempmail.errors import ApiError
 
 # The cloudflare_temp_email schema version our latest migration matches (COMPAT §5).
 REFERENCE_DB_VERSION = "v0.0.7"
+UNREACHABLE = "Database is not reachable: {reason}"
 
 
 # How long a ping's answer stands for the health check: monitors and load balancers may poll it
@@ -35,10 +37,10 @@ class DatabaseService:
     async def health(self) -> str:
         """`OK` when the database answers and mail has somewhere to go."""
         if not self.settings.DOMAINS:
-            raise ApiError(400, "Domains are not set, please contact the administrator")
+            raise ApiError(400, DOMAINS_NOT_SET)
         failure = await self._reachability()
         if failure is not None:
-            raise ApiError(400, "Database is not reachable: {reason}", reason=failure)
+            raise ApiError(400, UNREACHABLE, reason=failure)
         return "OK"
 
     async def _reachability(self) -> str | None:

@@ -32,6 +32,16 @@ from tempmail.outbound.send_quota import QuotaReached, SendQuota
 NO_LIMIT_BALANCE = 99999
 MAX_SUBJECT = 998
 MAX_CONTENT = 5 * 1024 * 1024
+ALREADY_REQUESTED = "Already requested"
+INVALID_SENDER_ID = "Invalid address_id"
+NO_DOMAIN_BINDING = "Please enable SEND_MAIL for this domain first"
+INVALID_DOMAIN = "Invalid domain"
+NO_BALANCE = "No balance"
+INVALID_RECIPIENT = "Invalid recipient address"
+RECIPIENT_BLOCKED = "Address is blocked"
+SUBJECT_EMPTY = "Subject is empty"
+CONTENT_EMPTY = "Content is empty"
+REPLY_NOT_FOUND = "Mail to reply to not found"
 
 
 class SendError(Exception):
@@ -110,10 +120,10 @@ class SendService:
         """COMPAT §6.1, its checks in the reference's order."""
         account = await self.accounts.get()
         if not await self._ours(address):
-            raise SendError("Invalid domain")
+            raise SendError(INVALID_DOMAIN)
         charged = not self.unlimited(address, role, account)
         if charged and await self._charged_balance(address) <= 0:
-            raise SendError("No balance")
+            raise SendError(NO_BALANCE)
         await self._send(Sending(address, charged, address_id), request, account, client_ip)
 
     async def _ours(self, address: str) -> bool:
@@ -124,7 +134,7 @@ class SendService:
         """COMPAT §6.2: the address flow for any of our addresses, without a balance."""
         address = from_mail.strip().lower()
         if not await self._ours(address) or "@" not in address:
-            raise SendError("Invalid domain")
+            raise SendError(INVALID_DOMAIN)
         await self._send(Sending(address, charged=False), request, await self.accounts.get(), client_ip)
 
     async def send_structured(self, mail: OutgoingMail) -> None:
@@ -133,7 +143,7 @@ class SendService:
         domain = domain_of(mail.from_address)
         allowed = self.settings.SEND_MAIL_DOMAINS
         if (allowed and domain not in allowed) or not self.sender.can_send_from(mail.from_address):
-            raise SendError("Please enable SEND_MAIL for this domain first")
+            raise SendError(NO_DOMAIN_BINDING)
         try:
             message = build_message(mail)
         except InvalidMail as exc:
@@ -164,7 +174,7 @@ class SendService:
         else:
             granted = await self.senders.request_access(address)
         if not granted:
-            raise ApiError(400, "Already requested")
+            raise ApiError(400, ALREADY_REQUESTED)
 
     async def senders_page(self, limit: int, offset: int, address: str) -> Page[Any]:
         """The admin's list of send access rows, filtered by an address substring."""
@@ -173,7 +183,7 @@ class SendService:
     async def update_sender(self, row_id: int | None, balance: int, enabled: bool) -> None:
         """`row_id` is the id of the address_sender row, as in the reference."""
         if row_id is None or not await self.senders.update(row_id, balance, enabled):
-            raise ApiError(400, "Invalid address_id")
+            raise ApiError(400, INVALID_SENDER_ID)
 
     async def delete_sender(self, row_id: int) -> None:
         """Nothing to delete is no error (the reference answers success either way)."""
@@ -199,19 +209,19 @@ class SendService:
         try:
             mailbox(to_mail, "", "recipient address")
         except InvalidMail:
-            raise SendError("Invalid recipient address") from None
+            raise SendError(INVALID_RECIPIENT) from None
         if any(blocked and blocked in to_mail.lower() for blocked in account.sendBlockList):
-            raise SendError("Address is blocked")
+            raise SendError(RECIPIENT_BLOCKED)
         if not request.subject.strip():
-            raise SendError("Subject is empty")
+            raise SendError(SUBJECT_EMPTY)
         if not request.content.strip():
-            raise SendError("Content is empty")
+            raise SendError(CONTENT_EMPTY)
         message = build_message_for(sending.address, to_mail, request, await self._thread(sending, request))
         await self._quota_check(account.sendMailLimitConfig)
         if not self.sender.can_send_from(sending.address):
             raise SendError(f"{NO_BACKEND} ({domain_of(sending.address)})")
         if sending.charged and not await self.senders.reserve(sending.address):
-            raise SendError("No balance")
+            raise SendError(NO_BALANCE)
         try:
             await self.sender.send(message)
         except SendFailed as exc:
@@ -235,7 +245,7 @@ class SendService:
             return "", []
         row = await self.mails.get(request.reply_mail_id, owner=sending.address)
         if row is None:
-            raise SendError("Mail to reply to not found")
+            raise SendError(REPLY_NOT_FOUND)
         raw = raw_bytes(row)
         parent = header_of(raw, "Message-ID")
         if not parent:
