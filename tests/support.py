@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from alembic import command
+from sqlalchemy import Connection
 
 PG_ADMIN_URL = os.environ.get("TEMPMAIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -350,3 +352,14 @@ def read_to_close(sock: socket.socket) -> bytes:
     while chunk := sock.recv(4096):
         received += chunk
     return received
+
+
+def upgrade_to(connection: Connection, revision: str) -> None:
+    """The migrations up to `revision` only, on `connection`: a database as an older tempmail
+    made it (for `Connection.run_sync`)."""
+    # Imported here: the rest of this module talks to tempmail over its sockets only.
+    from tempmail.db.engine import _alembic_config
+
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
-from tempmail.db.engine import Database, _alembic_config
-from tests.support import ScratchDatabase, Server
+from tempmail.db.engine import Database
+from tests.support import ScratchDatabase, Server, upgrade_to
 
 
 def total(server: Server) -> int:
@@ -130,7 +129,7 @@ async def _migrate_addresses_with_mails_in_between(url: str, backend: str) -> No
 
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(lambda sync: _upgrade_to(sync, "0005"))
+            await conn.run_sync(lambda sync: upgrade_to(sync, "0005"))
             for address in ["a@test.example"] * 3 + ["b@test.example"] * 2:
                 await conn.execute(text(insert), {"address": address})
             await conn.execute(text("INSERT INTO raw_mails (raw, created_at) VALUES ('none', '2026-12-03')"))
@@ -151,7 +150,7 @@ async def _migrate_with_mails_in_between(url: str) -> None:
     db = Database(url)
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(lambda sync: _upgrade_to(sync, "0004"))
+            await conn.run_sync(lambda sync: upgrade_to(sync, "0004"))
             await conn.execute(
                 text(
                     "INSERT INTO raw_mails (address, raw, created_at) SELECT 'a@test.example', 'x', now()"
@@ -170,9 +169,3 @@ async def _migrate_with_mails_in_between(url: str) -> None:
             assert await conn.scalar(text("SELECT mails FROM raw_mails_count")) == 0
     finally:
         await db.close()
-
-
-def _upgrade_to(connection: Connection, revision: str) -> None:
-    config = _alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)

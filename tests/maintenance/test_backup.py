@@ -4,6 +4,7 @@ again; then the refusals, each one line on stderr with exit code 1."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -17,10 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tempmail.db.engine import Database
 from tests.accounts.test_user_accounts import email, register
-from tests.support import PG_START, ScratchDatabase, Server, pg_available
+from tests.support import PG_START, ScratchDatabase, Server, pg_available, upgrade_to
 
 PG_TOOLS_FIX = "apt-get install postgresql-client"
+# The latest migration.
+HEAD = "0006"
 # An account setting changed through the admin API (with the keys the reference requires).
 ACCOUNT_SETTINGS = {
     "blockList": ["blocked"],
@@ -151,22 +155,27 @@ def test_backup_while_serving_then_restore(backend: str, pg_tools: None, tmp_pat
 
 
 def test_restore_migrates_an_older_backup_and_refuses_a_newer_one(tmp_path: Path) -> None:
-    """SQLite: a backup one migration behind is brought up to date; one of an unknown (newer)
-    revision is refused before the database is touched."""
+    """SQLite: a backup of an older schema (0005, before each address's mail count) is brought
+    up to date, its mail counted; one of an unknown (newer) revision is refused before the
+    database is touched."""
     db = ScratchDatabase("sqlite")
     try:
-        assert tempmail("db", "upgrade", url=db.url).returncode == 0
         old = tmp_path / "old.db"
-        assert tempmail("backup", str(old), url=db.url).returncode == 0
+        asyncio.run(_older_schema(f"sqlite+aiosqlite:///{old}", "0005"))
         with contextlib.closing(sqlite3.connect(old)) as conn, conn:
-            (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            # 0005 changes nothing on SQLite: at 0004, this file is what 0004's code made.
-            assert head == "0005", "the test's idea of the latest migration is out of date"
-            conn.execute("UPDATE alembic_version SET version_num = '0004'")
+            conn.executemany(
+                "INSERT INTO raw_mails (address, raw, created_at) VALUES (?, 'x', '2026-12-03 10:00:00')",
+                [("a@test.example",), ("a@test.example",), ("b@test.example",)],
+            )
+        assert tempmail("db", "upgrade", url=db.url).returncode == 0
         restored = tempmail("restore", str(old), url=db.url)
         assert restored.returncode == 0, restored.stderr
-        assert "revision 0005" in restored.stdout
-        assert db.sql("SELECT version_num FROM alembic_version") == [("0005",)]
+        assert f"revision {HEAD}" in restored.stdout
+        assert db.sql("SELECT version_num FROM alembic_version") == [(HEAD,)]
+        assert sorted(db.sql("SELECT address, mails FROM mail_counts")) == [
+            ("a@test.example", 2),
+            ("b@test.example", 1),
+        ]
 
         newer = tmp_path / "newer.db"
         shutil.copy(old, newer)
@@ -223,3 +232,13 @@ def test_postgresql_refusals_are_one_line(tmp_path: Path) -> None:
         assert_refused(no_tools, "pg_dump not found", PG_TOOLS_FIX, "pg_dump --format=custom")
     finally:
         db.drop()
+
+
+async def _older_schema(url: str, revision: str) -> None:
+    """A database made by the migrations up to `revision` only, as an older tempmail made it."""
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda sync: upgrade_to(sync, revision))
+    finally:
+        await db.close()
