@@ -1,8 +1,8 @@
 """The counts on first pages follow every way mail comes and goes: received, deleted one by one,
 an inbox cleared, an address deleted with its mail, the clean-up. Every mail's count
-(`/admin/mails`) is kept by triggers on PostgreSQL (migration 0005); each address's (its
-inbox, a user's, the admin's filtered list and list of addresses) by triggers on both back ends
-(migration 0006), also for rows stored before the migrations."""
+(`/admin/mails`) and each address's (its inbox, a user's, the admin's filtered list and list of
+addresses) are kept by triggers (migrations 0005 on PostgreSQL, 0006), also for rows stored
+before the migrations."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_the_migration_counts_what_was_stored_before_it(backend: str) -> None:
         scratch.drop()
 
 
-def test_the_migration_counts_each_address_stored_before_it(backend: str) -> None:
+def test_the_migration_counts_each_address_and_every_mail_stored_before_it(backend: str) -> None:
     scratch = ScratchDatabase(backend)
     try:
         asyncio.run(_migrate_addresses_with_mails_in_between(scratch.url, backend))
@@ -123,9 +123,11 @@ async def _migrate_addresses_with_mails_in_between(url: str, backend: str) -> No
     db = Database(url)
     insert = "INSERT INTO raw_mails (address, raw, created_at) VALUES (:address, 'x', '2026-12-03 10:00:00')"
 
-    async def per_address(conn: Any) -> dict[str, int]:
+    async def per_address(conn: Any) -> dict[str | None, int]:
+        """Each address's count, and every mail's under None."""
         rows = await conn.execute(text("SELECT address, mails FROM mail_counts"))
-        return {address: int(mails) for address, mails in rows}
+        counts: dict[str | None, int] = {address: int(mails) for address, mails in rows}
+        return {**counts, None: int(await conn.scalar(text("SELECT mails FROM raw_mails_count")))}
 
     try:
         async with db.engine.begin() as conn:
@@ -135,13 +137,13 @@ async def _migrate_addresses_with_mails_in_between(url: str, backend: str) -> No
             await conn.execute(text("INSERT INTO raw_mails (raw, created_at) VALUES ('none', '2026-12-03')"))
         await db.upgrade()
         async with db.engine.begin() as conn:
-            assert await per_address(conn) == {"a@test.example": 3, "b@test.example": 2}
+            assert await per_address(conn) == {"a@test.example": 3, "b@test.example": 2, None: 6}
             await conn.execute(text("DELETE FROM raw_mails WHERE address = 'b@test.example'"))
             await conn.execute(text(insert), {"address": "c@test.example"})
-            assert await per_address(conn) == {"a@test.example": 3, "c@test.example": 1}
+            assert await per_address(conn) == {"a@test.example": 3, "c@test.example": 1, None: 5}
             if backend == "postgresql":
                 await conn.execute(text("TRUNCATE raw_mails"))
-                assert await per_address(conn) == {}
+                assert await per_address(conn) == {None: 0}
     finally:
         await db.close()
 

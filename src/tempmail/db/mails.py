@@ -217,10 +217,10 @@ def _deep_of_all() -> Select[Any]:
 _DEEP_OF_ALL = _deep_of_all()
 
 
-def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
-    """(page, count) per scope: every mail, one address's, the unknown. One address's mails
-    are counted from `mail_counts` (migration 0006); PostgreSQL counts every mail from
-    `raw_mails_count` (migration 0005)."""
+def _pages() -> dict[str, tuple[Select[Any], Select[Any]]]:
+    """(page, count) per scope: every mail, one address's, the unknown. Every mail and one
+    address's mails are counted from the trigger-kept `raw_mails_count` (migration 0005 on
+    PostgreSQL, 0006 on SQLite) and `mail_counts` (0006)."""
     scopes: dict[str, Select[Any]] = {
         "all": _ROW,
         "owner": _ROW.where(_OWNER),
@@ -229,8 +229,7 @@ def _pages(dialect: str) -> dict[str, tuple[Select[Any], Select[Any]]]:
     }
     pages = {scope: (_paged(query), _counted(query)) for scope, query in scopes.items()}
     pages["owner"] = (pages["owner"][0], select(_OWNER_MAILS))
-    if dialect == "postgresql":
-        pages["all"] = (pages["all"][0], select(raw_mails_count.c.mails))
+    pages["all"] = (pages["all"][0], select(raw_mails_count.c.mails))
     return pages
 
 
@@ -276,7 +275,7 @@ class MailStore:
         # Where `insert` commits each group.
         self.inserts = inserts
         self.compress = compress
-        self._pages = _pages(engine.dialect.name)
+        self._pages = _pages()
         self._user_inboxes = _user_inboxes(engine.dialect.name)
         self._pending: list[Pending] = []
         self._committer: asyncio.Task[None] | None = None
@@ -433,9 +432,11 @@ class MailStore:
             paged = _DEEP_OF_ALL
         params = {**params, "limit": limit, "offset": offset}
         queries = [(paged, params), (counting, params)] if offset == 0 else [(paged, params)]
-        # One address's or one user's mails are counted through the (address, id) index, in
-        # time bounded by their own mail; every mail (on SQLite), or the unknown ones, by a scan.
-        results = await self.reads.fetch_all(queries, quick=scope == "owner")
+        # A first page of one address's or of every mail is an index walk of `limit` rows and
+        # a count looked up (migrations 0005, 0006); the unknown ones are counted by a scan, a
+        # later page of every mail skips `offset` index entries.
+        quick = scope == "owner" or (scope == "all" and offset == 0)
+        results = await self.reads.fetch_all(queries, quick=quick)
         count = int(results[1][0][0]) if offset == 0 else 0
         return Page([MailRow(*row) for row in results[0]], count)
 

@@ -98,8 +98,8 @@ raw_mails = Table(
     Index("idx_raw_mails_message_id", "message_id"),
 )
 
-# PostgreSQL only (migration 0005): how many mails there are, kept exact by triggers, so the
-# admin's list of every mail needs no scan to count them.
+# How many mails there are (migration 0005 on PostgreSQL, 0006 on SQLite), kept exact by
+# triggers, so the admin's list of every mail needs no scan to count them.
 raw_mails_count = Table(
     "raw_mails_count",
     metadata,

@@ -1,4 +1,5 @@
-"""Each address's number of mails, kept by triggers, for the count on its first page.
+"""Each address's number of mails, kept by triggers, for the count on its first page; and on
+SQLite the number of all mails, as migration 0005 keeps it on PostgreSQL.
 
 Every inbox poll shows how many mails the address has. Counted from the (address, id) index,
 that is a walk of one index entry per mail: flat at ten mails, 50 µs a poll at a thousand on
@@ -15,6 +16,11 @@ the commit); on PostgreSQL, statement triggers over the transition tables, which
 counters in address order so that two transactions touching the same addresses queue rather
 than deadlock. The table is counted once here, with writers kept out (SQLite: the migration's
 write transaction; PostgreSQL: a lock on `raw_mails`); run again, it counts afresh.
+
+The admin's list of every mail counts them all on its first page: on SQLite a walk of the id
+index, 2 ms at a million mails (545 pages a second there, its p99 7× the one at ten thousand);
+the one-row `raw_mails_count` of 0005, kept by a row trigger per insert and delete, makes it a
+lookup too (SQLite has one writer at a time: the row is no point of contention).
 
 Revision ID: 0006
 Revises: 0005
@@ -40,6 +46,14 @@ RECOUNT = (
 SQLITE_UPGRADE = (
     CREATE,
     *RECOUNT,
+    "CREATE TABLE IF NOT EXISTS raw_mails_count ("
+    " only_row BOOLEAN PRIMARY KEY DEFAULT 1 CHECK (only_row), mails BIGINT NOT NULL)",
+    "DELETE FROM raw_mails_count",
+    "INSERT INTO raw_mails_count (only_row, mails) SELECT 1, count(*) FROM raw_mails",
+    "CREATE TRIGGER IF NOT EXISTS raw_mails_count_added AFTER INSERT ON raw_mails BEGIN"
+    " UPDATE raw_mails_count SET mails = mails + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS raw_mails_count_removed AFTER DELETE ON raw_mails BEGIN"
+    " UPDATE raw_mails_count SET mails = mails - 1; END",
     "CREATE TRIGGER IF NOT EXISTS mail_counts_added AFTER INSERT ON raw_mails"
     " WHEN NEW.address IS NOT NULL BEGIN"
     " INSERT INTO mail_counts (address, mails) VALUES (NEW.address, 1)"
@@ -50,6 +64,9 @@ SQLITE_UPGRADE = (
     " DELETE FROM mail_counts WHERE address = OLD.address AND mails <= 0; END",
 )
 SQLITE_DOWNGRADE = (
+    "DROP TRIGGER IF EXISTS raw_mails_count_removed",
+    "DROP TRIGGER IF EXISTS raw_mails_count_added",
+    "DROP TABLE IF EXISTS raw_mails_count",
     "DROP TRIGGER IF EXISTS mail_counts_removed",
     "DROP TRIGGER IF EXISTS mail_counts_added",
     "DROP TABLE IF EXISTS mail_counts",
