@@ -14,6 +14,9 @@ from typing import Any
 from tempmail.accounts.settings import AccountSettingsService
 from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN
 from tempmail.config import Settings, UserRole
+
+# ADMIN_SORT_KEYS: what the admin's list sorts on, for the routes (which see no store).
+from tempmail.db.addresses import ADMIN_SORT_KEYS as ADMIN_SORT_KEYS
 from tempmail.db.addresses import AddressExists, AddressStore
 from tempmail.db.paging import Page
 from tempmail.errors import ApiError

@@ -22,6 +22,7 @@ from tempmail.accounts.addresses import (
 )
 from tempmail.accounts.roles import USER_NOT_FOUND
 from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN, MAX_COUNT
+from tempmail.api.examples import EXAMPLE_ADDRESS, EXAMPLE_JWT, MAIL_EXAMPLE
 from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep, signed_address
 from tempmail.http.client_ip import creator_ip
@@ -37,17 +38,6 @@ router = APIRouter(prefix="/api", tags=["address"])
 INVALID_ADDRESS = "Invalid address"
 SUCCESS = {"success": True}
 DELETE_REFUSED = answers({403: DELETE_DISABLED}, ok=SUCCESS)
-EXAMPLE_ADDRESS = "tmpk3v9x2@mail.example"
-EXAMPLE_JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhZGRyZXNzIjoidG1wazN2OXgyQG1haWwuZXhhbXBsZSJ9.c2ln"
-MAIL_EXAMPLE: dict[str, Any] = {
-    "id": 1,
-    "message_id": "<a1b2c3@sender.example>",
-    "source": "alice@sender.example",
-    "address": EXAMPLE_ADDRESS,
-    "raw": "From: alice@sender.example\r\nTo: tmpk3v9x2@mail.example\r\nSubject: Hello\r\n\r\nHi!",
-    "metadata": None,
-    "created_at": "2026-01-01 12:00:00",
-}
 PARSED_MAIL_EXAMPLE: dict[str, Any] = {
     **{key: value for key, value in MAIL_EXAMPLE.items() if key != "raw"},
     "sender": "alice@sender.example",

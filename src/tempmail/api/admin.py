@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from tempmail.accounts.addresses import (
     ADDRESS_EXISTS,
+    ADMIN_SORT_KEYS,
     CHANGE_DISABLED,
     DOMAINS_NOT_SET,
     FAILED,
@@ -20,7 +21,7 @@ from tempmail.accounts.addresses import (
     NO_RANDOM_SUBDOMAIN,
 )
 from tempmail.accounts.users import ADDRESS_NOT_FOUND
-from tempmail.db.addresses import ADMIN_SORT_KEYS
+from tempmail.api.examples import ADDRESS_ROW, MAIL_EXAMPLE
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep, services_of
 from tempmail.http.fast_lane import JsonBody
@@ -37,15 +38,6 @@ def _failed(inner: str) -> str:
 
 
 NOT_FOUND = answers({404: ADDRESS_NOT_FOUND}, ok={"success": True})
-MAIL_EXAMPLE = {
-    "id": 1,
-    "message_id": "<abc@mail.example>",
-    "source": "sender@mail.example",
-    "address": "box@example.com",
-    "raw": "From: sender@mail.example\r\nSubject: Hi\r\n\r\nHello",
-    "metadata": None,
-    "created_at": "2026-01-01 00:00:00",
-}
 # `address` of /admin/mails, /admin/sendbox and /admin/address_sender.
 AddressFilter = Annotated[
     str, Query(description="Only the rows of this address (trimmed, case-folded); all when empty.")
@@ -74,15 +66,6 @@ NEW_ADDRESS_REFUSED = {
         _failed(NO_RANDOM_SUBDOMAIN),
         _failed(ADDRESS_EXISTS),
     ]
-}
-ADDRESS_ROW = {
-    "id": 1,
-    "name": "box@example.com",
-    "source_meta": "web:203.0.113.7",
-    "created_at": "2026-01-01 00:00:00",
-    "updated_at": "2026-01-01 00:00:00",
-    "mail_count": 3,
-    "send_count": 0,
 }
 
 

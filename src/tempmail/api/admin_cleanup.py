@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field, create_model
 
-from tempmail.db.cleanup import CLEAN_TYPES
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
 from tempmail.http.openapi import answers, json_body
 from tempmail.maintenance.cleanup import (
+    CLEAN_TYPES,
     CUSTOM_SQL_REFUSED,
     INVALID_CONFIG,
     INVALID_SETTINGS,

@@ -23,7 +23,7 @@ from tempmail.accounts.users import (
     UserSettings,
     normalize_email,
 )
-from tempmail.api.admin import ADDRESS_ROW
+from tempmail.api.examples import ADDRESS_ROW
 from tempmail.errors import ApiError
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep

@@ -28,6 +28,7 @@ from tempmail.accounts.users import (
     VERIFY_SENDER_NOT_SET,
     UserClaim,
 )
+from tempmail.api.examples import ADDRESS_ROW, MAIL_EXAMPLE
 from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.http.auth import RoleDep, SignedUserDep, UserDep, bearer_token, signed_user
 from tempmail.http.context import ServicesDep, services_of
@@ -158,17 +159,7 @@ async def settings(claim: SignedUser, services: ServicesDep) -> dict[str, Any]:
     "/bind_address",
     responses=answers(
         ok={
-            "results": [
-                {
-                    "id": 1,
-                    "name": "box@example.com",
-                    "source_meta": "web:203.0.113.7",
-                    "created_at": "2026-01-01 00:00:00",
-                    "updated_at": "2026-01-01 00:00:00",
-                    "mail_count": 3,
-                    "send_count": 0,
-                }
-            ],
+            "results": [ADDRESS_ROW],
             "count": 1,
         }
     ),
@@ -232,17 +223,7 @@ MAX_ADDRESS_LENGTH = 320
     "/mails",
     responses=answers(
         ok={
-            "results": [
-                {
-                    "id": 1,
-                    "message_id": "<abc@example.net>",
-                    "source": "sender@example.net",
-                    "address": "box@example.com",
-                    "raw": "From: sender@example.net\r\nSubject: Hi\r\n\r\nHello\r\n",
-                    "metadata": None,
-                    "created_at": "2026-01-01 00:00:00",
-                }
-            ],
+            "results": [MAIL_EXAMPLE],
             "count": 1,
         }
     ),

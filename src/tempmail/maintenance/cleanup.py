@@ -18,7 +18,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from tempmail.db.cleanup import BATCHED_CLEAN_TYPES, CLEAN_TYPES, CleanupStore
+# CLEAN_TYPES: the clean types there are, for the routes (which see no store).
+from tempmail.db.cleanup import BATCHED_CLEAN_TYPES, CleanupStore
+from tempmail.db.cleanup import CLEAN_TYPES as CLEAN_TYPES
 from tempmail.db.kv import SettingsStore
 from tempmail.db.tables import utcnow
 from tempmail.errors import ApiError
