@@ -90,6 +90,8 @@ USER_TOKEN = "Your token has expired, please login again"
 ACCESS_TOKEN_EXPIRED = "Your access token has expired, please refresh the page"
 NOT_ADMIN_ROLE = "Your user role is not admin, no access to visit this page"
 DELETE_DISABLED = "User delete address/email is disabled, please contact the administrator"
+# A body the route cannot use (the reference's InvalidInputMsg).
+INVALID_INPUT = "Invalid input"
 
 # The reference's en -> zh table (COMPAT.md §2), then the composite forms built from its texts.
 # English-only texts (`Name[<name>]is blocked`, `Name not match regex: /<re>/`, `Invalid config

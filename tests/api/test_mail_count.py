@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from tempmail.db.engine import Database
+from tests.accounts.test_user_addresses import bind
 from tests.support import ScratchDatabase, Server, upgrade_to
 
 
@@ -51,9 +52,8 @@ def test_each_address_count_follows_every_change(fresh_server: Callable[[], Serv
     assert server.admin("POST", "/admin/users", json=user).status_code == 200
     token = server.client.post("/user_api/login", json=user).json()["jwt"]
     for jwt in (box["jwt"], other["jwt"]):
-        headers = {"Authorization": f"Bearer {jwt}"}
-        bind = server.user("POST", "/user_api/bind_address", token, headers=headers)
-        assert bind.status_code == 200, bind.text
+        bound = bind(server, token, jwt)
+        assert bound.status_code == 200, bound.text
 
     def expect(own: int, others: int) -> None:
         assert counts(server, box, token) == {"inbox": own, "admin": own, "listed": own, "user": own + others}

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts.test_user_addresses import bind
 from tests.support import ADMIN_PASSWORD, USERS_ENV, Server
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -73,9 +74,7 @@ def credentials(server: Server) -> list[str]:
     user = {"email": f"u{uuid.uuid4().hex[:12]}@test.example", "password": "0" * 64}
     assert server.admin("POST", "/admin/users", json=user).status_code == 200
     token = server.client.post("/user_api/login", json=user).json()["jwt"]
-    bound = server.user(
-        "POST", "/user_api/bind_address", token, headers={"Authorization": f"Bearer {address['jwt']}"}
-    )
+    bound = bind(server, token, address["jwt"])
     assert bound.status_code == 200, bound.text
     return [
         f"x-admin-auth: {ADMIN_PASSWORD}",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tempmail.accounts.settings import AccountSettingsService
-from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN, NEW_PASSWORD_REQUIRED
 from tempmail.config import Settings, UserRole
 
 # ADMIN_SORT_KEYS: what the admin's list sorts on, for the routes (which see no store).
@@ -49,7 +49,6 @@ DOMAINS_NOT_SET = "Domains are not set, please contact the administrator"
 LOGIN_DISABLED = "Password login is disabled"
 LOGIN_REQUIRED = "Email and password are required"
 CHANGE_DISABLED = "Password change is disabled"
-NEW_PASSWORD_REQUIRED = "New password is required"
 NAME_REQUIRED = "Required field is missing"
 NAME_TOO_SHORT = "Name is too short (min {low})"
 NAME_TOO_LONG = "Name is too long (max {high})"

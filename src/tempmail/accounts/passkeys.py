@@ -31,7 +31,7 @@ from tempmail.accounts.roles import USER_NOT_FOUND
 from tempmail.accounts.users import UserClaim, UserService
 from tempmail.db.kv import SettingsStore
 from tempmail.db.users import UserStore
-from tempmail.errors import ApiError
+from tempmail.errors import INVALID_INPUT, ApiError
 
 PASSKEY_CHALLENGE_PREFIX = "passkey_challenge:"
 CHALLENGE_TTL = 300
@@ -39,7 +39,6 @@ MAX_PASSKEY_NAME = 255
 # The reference's texts: the cause of a failed ceremony stays in the log, not in the answer.
 REGISTRATION_FAILED = "Registration failed"
 AUTHENTICATION_FAILED = "Authentication failed"
-INVALID_INPUT = "Invalid input"
 INVALID_PASSKEY_NAME = "Invalid passkey name"
 PASSKEY_NOT_FOUND = "Passkey not found"
 

@@ -16,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tempmail.config import Settings
 from tempmail.db.account_settings_keys import ADDRESS_CREATION_KEY, EMAIL_RULES_KEY, LIST_KEYS, SEND_LIMIT_KEY
 from tempmail.db.kv import CACHE_SECONDS, SettingsStore
-from tempmail.errors import ApiError
+from tempmail.errors import INVALID_INPUT, ApiError
 from tempmail.ttl_cache import TtlCache
 
-INVALID_INPUT = "Invalid input"
 SEND_MAIL_DISABLED = "Please enable SEND_MAIL first"
 
 ALL_KEYS = [*LIST_KEYS.values(), EMAIL_RULES_KEY, ADDRESS_CREATION_KEY, SEND_LIMIT_KEY]

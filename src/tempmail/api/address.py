@@ -17,11 +17,10 @@ from tempmail.accounts.addresses import (
     FAILED,
     LOGIN_DISABLED,
     LOGIN_REQUIRED,
-    NEW_PASSWORD_REQUIRED,
     NewAddress,
 )
 from tempmail.accounts.roles import USER_NOT_FOUND
-from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN, MAX_COUNT
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, INVALID_LOGIN, MAX_COUNT, NEW_PASSWORD_REQUIRED
 from tempmail.api.examples import EXAMPLE_ADDRESS, EXAMPLE_JWT, MAIL_EXAMPLE
 from tempmail.errors import DELETE_DISABLED, ApiError
 from tempmail.http.auth import AddressDep, RoleDep, SignedAddressDep, signed_address

@@ -17,10 +17,9 @@ from tempmail.accounts.addresses import (
     NAME_REQUIRED,
     NAME_TOO_LONG,
     NAME_TOO_SHORT,
-    NEW_PASSWORD_REQUIRED,
     NO_RANDOM_SUBDOMAIN,
 )
-from tempmail.accounts.users import ADDRESS_NOT_FOUND
+from tempmail.accounts.users import ADDRESS_NOT_FOUND, NEW_PASSWORD_REQUIRED
 from tempmail.api.examples import ADDRESS_ROW, MAIL_EXAMPLE
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep, services_of

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field, create_model
 
+from tempmail.errors import INVALID_INPUT
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
 from tempmail.http.openapi import answers, json_body
@@ -18,7 +19,6 @@ from tempmail.maintenance.cleanup import (
     CLEAN_TYPES,
     CUSTOM_SQL_REFUSED,
     INVALID_CONFIG,
-    INVALID_SETTINGS,
     INVALID_TYPE,
     MAX_DAYS,
     OPERATION_FAILED,
@@ -89,7 +89,7 @@ async def get_auto_cleanup(services: ServicesDep) -> Any:
 
 @router.post(
     "/auto_cleanup",
-    responses=answers({400: [INVALID_SETTINGS, CUSTOM_SQL_REFUSED]}, ok=SUCCESS),
+    responses=answers({400: [INVALID_INPUT, CUSTOM_SQL_REFUSED]}, ok=SUCCESS),
     openapi_extra=json_body(AutoCleanupBody, required=False),
 )
 async def set_auto_cleanup(services: ServicesDep, body: JsonBody = None) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
-from tempmail.accounts.settings import INVALID_INPUT, SEND_MAIL_DISABLED
+from tempmail.accounts.addresses import INVALID_DOMAIN
+from tempmail.accounts.settings import SEND_MAIL_DISABLED
 from tempmail.api.admin import AddressFilter
-from tempmail.errors import ApiError
+from tempmail.errors import INVALID_INPUT, ApiError
 from tempmail.http.auth import require_admin
 from tempmail.http.body import json_or_none
 from tempmail.http.client_ip import sender_ip
@@ -24,7 +25,6 @@ from tempmail.outbound.relays import Attachment, OutgoingMail
 from tempmail.outbound.send_quota import DAILY_REACHED, MONTHLY_REACHED
 from tempmail.outbound.sending import (
     CONTENT_EMPTY,
-    INVALID_DOMAIN,
     INVALID_RECIPIENT,
     INVALID_SENDER_ID,
     NO_DOMAIN_BINDING,

@@ -9,13 +9,13 @@ from pydantic import BaseModel
 
 from tempmail.accounts.passkeys import (
     AUTHENTICATION_FAILED,
-    INVALID_INPUT,
     INVALID_PASSKEY_NAME,
     PASSKEY_NOT_FOUND,
     REGISTRATION_FAILED,
 )
 from tempmail.accounts.roles import USER_NOT_FOUND
 from tempmail.api.user import JWT_ANSWER, SUCCESS
+from tempmail.errors import INVALID_INPUT
 from tempmail.http.auth import UserDep
 from tempmail.http.context import ServicesDep
 from tempmail.http.openapi import answers

@@ -23,7 +23,7 @@ from tempmail.db.cleanup import BATCHED_CLEAN_TYPES, CleanupStore
 from tempmail.db.cleanup import CLEAN_TYPES as CLEAN_TYPES
 from tempmail.db.kv import SettingsStore
 from tempmail.db.tables import utcnow
-from tempmail.errors import ApiError
+from tempmail.errors import INVALID_INPUT, ApiError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ FORM_DAYS = 30
 INVALID_CONFIG = "Invalid cleanType or cleanDays"
 INVALID_TYPE = "Invalid cleanType"
 OPERATION_FAILED = "Operation failed: {inner}"
-INVALID_SETTINGS = "Invalid input"
 CUSTOM_SQL_REFUSED = "[{name}]: {inner}"
 # (enable flag, days field, clean type) of the auto-cleanup settings, in the order they run.
 SCHEDULED = (
@@ -128,7 +127,7 @@ class CleanupService:
     async def save_settings(self, settings: Any) -> None:
         """Stored as given once every non-empty custom statement passes the checks."""
         if not isinstance(settings, dict):
-            raise ApiError(400, INVALID_SETTINGS)
+            raise ApiError(400, INVALID_INPUT)
         for rule in custom_rules(settings):
             sql = rule.get("sql")
             if not sql:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tempmail.accounts.addresses import INVALID_DOMAIN
 from tempmail.accounts.domains import receives_mail_for
 from tempmail.accounts.settings import AccountSettings, AccountSettingsService, SendMailLimitConfig
 from tempmail.config import Settings
@@ -35,7 +36,6 @@ MAX_CONTENT = 5 * 1024 * 1024
 ALREADY_REQUESTED = "Already requested"
 INVALID_SENDER_ID = "Invalid address_id"
 NO_DOMAIN_BINDING = "Please enable SEND_MAIL for this domain first"
-INVALID_DOMAIN = "Invalid domain"
 NO_BALANCE = "No balance"
 INVALID_RECIPIENT = "Invalid recipient address"
 RECIPIENT_BLOCKED = "Address is blocked"
