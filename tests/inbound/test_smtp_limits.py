@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.support import Server, as_stored, read_to_close, send_exact, stored_raws
+from tests.support import Server, as_stored, dot_stuffed, read_to_close, send_exact, stored_raws
 
 LIBERAL = {
     "a 100 KB line": b"Subject: long\r\n\r\n" + b"x" * 100_000 + b"\r\n",
@@ -22,6 +22,9 @@ LIBERAL = {
     "8-bit headers, no SMTPUTF8": b"Subject: caf\xe9 \xff\xfe\r\nFrom: J\xf6rg <j@remote.example>\r\n\r\nx",
     "no line end at all": b"Subject: open",
     "a leading dot": b".Subject: dot\r\n\r\n.\r\n..\r\n",
+    "lines ending with a dot": b"Subject: dots\r\n\r\nThanks.\r\n.\r\nx.\r\n...\r\n.x.\r\nend.",
+    "a dot after CR LF in a line": b"Subject: crlf\r\n\r\na\r\n.\rb\r\n.\nc\r\n",
+    "nothing at all": b"",
 }
 
 
@@ -64,6 +67,24 @@ def test_lf_dot_lf_does_not_end_the_data(server: Server) -> None:
     assert stored_raws(server.db, created["address"]) == [smuggled]
 
 
+def test_the_data_may_arrive_in_any_pieces(server: Server) -> None:
+    """The data is read in large pieces; where the packets split it (the end `.` CRLF cut in
+    two, a dot line's CRLF apart from its dot) changes nothing of what is stored."""
+    created = server.new_address()
+    raw = b"Subject: pieces\r\n\r\nend.\r\n.stuffed\r\nlast\r\n"
+    data = dot_stuffed(raw)
+    with server.smtp() as client:
+        client.ehlo()
+        assert client.mail("a@remote.example")[0] == 250
+        assert client.rcpt(created["address"])[0] == 250
+        assert client.docmd("DATA")[0] == 354
+        for start in range(0, len(data), 3):
+            client.send(data[start : start + 3])
+            time.sleep(0.01)
+        assert client.getreply()[0] == 250
+    assert stored_raws(server.db, created["address"]) == [raw]
+
+
 def test_an_envelope_address_with_a_nul_byte_is_553(server: Server) -> None:
     """Refused at once, naming the problem: stored, it would fail every commit on PostgreSQL
     (451 for ever)."""
@@ -86,10 +107,19 @@ def test_the_size_limit_is_the_only_size_refusal(make_server: ServerFactory) -> 
             code, answer = send_exact(client, created["address"], too_large)
             assert (code, answer.split(b" ")[0]) == (552, b"5.3.4"), answer
             assert b"20000" in answer
+        # Lines that end with a dot are where the data is split on its way in.
+        code, answer = send_exact(client, created["address"], b"Thanks.\r\n" * 2_500)
+        assert code == 552, answer
         fits = b"Subject: fits\r\n\r\n" + b"w" * 19_000
         code, _ = send_exact(client, created["address"], fits)
         assert code == 250
-    assert stored_raws(small.db, created["address"]) == [as_stored(fits)]
+        # The limit counts the data as sent, with its line ends and transparent dots: exactly
+        # at it is taken, one byte more is not.
+        at_limit = b"." + b"v" * 19_996 + b"\r\n"
+        assert len(dot_stuffed(at_limit)) == 20_000 + len(b".\r\n")
+        assert send_exact(client, created["address"], at_limit)[0] == 250
+        assert send_exact(client, created["address"], b"vv" + at_limit)[0] == 552
+    assert stored_raws(small.db, created["address"]) == [as_stored(fits), at_limit]
 
 
 def _connect(server: Server, source_ip: str) -> tuple[socket.socket, bytes]:
