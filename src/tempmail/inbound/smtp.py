@@ -15,6 +15,7 @@ import collections
 import contextlib
 import enum
 import logging
+import re
 import socket
 import ssl
 import time
@@ -46,6 +47,15 @@ TOO_MANY_FROM_YOU = b"421 4.7.0 Too many connections from your address, try agai
 TOO_MANY_IN_ALL = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down\r\n"
 IDLE_TIMEOUT = b"421 4.4.2 Idle for too long, closing the connection\r\n"
+
+
+# `<local@domain>` of dot-atoms (RFC 5322 3.2.3), as nearly every MTA writes it: read with a
+# regular expression, what the stdlib's parser would make of it (its address, and the rest with
+# the blanks before it taken off), at a tenth of the cost; anything else (a comment after it,
+# say) goes to that parser.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
+_PLAIN_ADDRESS = re.compile(rf"<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*+(?!\()")
 
 
 class InboundHandler:
@@ -314,14 +324,8 @@ class _TrackedSMTP(SMTP):
             return "", ""
         if "\x00" in arg:
             return None, None
-        parse: Any = get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec
-        try:
-            address, rest = parse(arg)
-        except HeaderParseError:
-            return None, None
-        addr: str = address.addr_spec
-        localpart = addr.rpartition("@")[0]
-        if self.local_part_limit and len(localpart) > self.local_part_limit:
+        addr, rest = _parse_address(arg)
+        if addr is None or (self.local_part_limit and len(addr.rpartition("@")[0]) > self.local_part_limit):
             return None, None
         return addr, rest
 
@@ -468,6 +472,20 @@ async def read_data(reader: asyncio.StreamReader, limit: int) -> bytes | None:
     if data.startswith(b"."):
         del data[0]
     return bytes(data.replace(b"\r\n.", b"\r\n"))
+
+
+def _parse_address(arg: str) -> tuple[str | None, str | None]:
+    """The address of a MAIL FROM or RCPT TO argument and the text after it (its parameters);
+    (None, None) when it is malformed."""
+    plain = _PLAIN_ADDRESS.match(arg)
+    if plain is not None:
+        return plain.group(1), arg[plain.end() :]
+    parse: Any = get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec
+    try:
+        address, rest = parse(arg)
+    except HeaderParseError:
+        return None, None
+    return str(address.addr_spec), rest
 
 
 _COMMAND_NAMES = [name for name in dir(_TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
