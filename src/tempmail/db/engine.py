@@ -18,7 +18,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tempmail.db.mail_inserts import EngineInserts, MailInserts, SqliteInserts
+from tempmail.db.mail_inserts import MailInserts, PostgresInserts, SqliteInserts
 from tempmail.db.reads import PostgresReads, Reads, SqliteReads
 from tempmail.db.sqlite_setup import make_durable
 
@@ -28,8 +28,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises migrations when several
 # tempmail nodes start at once against one database.
 _MIGRATION_LOCK_ID = 0x7E3A11
-# Rows SQLAlchemy puts in one multi-row INSERT on the ingest engine: MailStore never hands it
-# more, so each group of received mails is one statement, and so one transaction.
+# Rows MailStore hands the commit of received mail at most: each group is one statement (on
+# PostgreSQL, one array per column), and so one transaction.
 INGEST_ROWS_PER_STATEMENT = 1000
 
 
@@ -75,20 +75,8 @@ class Database:
             options["pool_size"] = pool_size
             options["max_overflow"] = pool_size
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
-        # Received mail is committed (see MailStore.insert) on connections of its own, in
-        # autocommit mode and without the ping on checkout: each group of mails is then one
-        # statement and one round trip, where begin, ping and commit made four, each waiting
-        # its turn on a busy event loop. A connection found dead fails its group, which
-        # MailStore retries once on a new one.
-        options["pool_pre_ping"] = False
-        if self.dialect == "postgresql":
-            options["pool_size"], options["max_overflow"] = 2, 2
-        options["isolation_level"] = "AUTOCOMMIT"
-        options["insertmanyvalues_page_size"] = INGEST_ROWS_PER_STATEMENT
-        self.ingest_engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
-            for engine in (self.engine, self.ingest_engine):
-                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     async def open_reads(self) -> Reads:
         """The hot reads' own connections (see `tempmail.db.reads`), opened once."""
@@ -109,7 +97,7 @@ class Database:
             if self._sqlite_file is not None:
                 self._mail_inserts = SqliteInserts(self._sqlite_file, self.engine.dialect)
             else:
-                self._mail_inserts = EngineInserts(self.ingest_engine)
+                self._mail_inserts = PostgresInserts(self.url)
         return self._mail_inserts
 
     async def close(self) -> None:
@@ -119,7 +107,6 @@ class Database:
         if self._reads is not None:
             await self._reads.close()
             self._reads = None
-        await self.ingest_engine.dispose()
         await self.engine.dispose()
 
     async def ping(self) -> None:

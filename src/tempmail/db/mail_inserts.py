@@ -9,8 +9,12 @@ A group of rows (see `MailStore.insert`, the group commit) is one transaction ei
   per step. The workers of one server (or several servers on one file) take turns on a file
   lock next to the database rather than in SQLite's busy handler, which sleeps in steps of
   milliseconds: a worker waiting for the other's commit is woken the moment it ends.
-- PostgreSQL: SQLAlchemy's multi-row INSERT ... RETURNING on the async engine in autocommit
-  mode, one statement and one round trip per group (ids in the order of the rows given).
+- PostgreSQL: asyncpg on a connection of its own, one statement and one round trip per group:
+  an INSERT ... SELECT over `unnest` of one array per column, in autocommit mode (the statement
+  is its transaction). Through SQLAlchemy's async engine the same multi-row INSERT took a
+  greenlet switch per step and a statement text that grows with the group; this one is
+  prepared once. Ids come from the table's sequence in the order the rows are inserted, which
+  `ORDER BY` the rows' position makes the order given, so the ids sorted are the rows' ids.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import asyncpg
 from sqlalchemy import bindparam, insert
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tempmail.db.reads import compile_for
 from tempmail.db.sqlite_setup import make_durable
@@ -41,7 +45,6 @@ COLUMNS = ("message_id", "source", "address", "raw", "raw_blob", "metadata")
 # more and syncs the file; at 64 MB a burst of thousands of mails is taken first and folded
 # after, while the WAL stays bounded (the hourly upkeep truncates it).
 WAL_CHECKPOINT_PAGES = 16_384
-_RETURNING_INSERT = insert(raw_mails).returning(raw_mails.c.id, sort_by_parameter_order=True)
 _ROW_INSERT = insert(raw_mails).values(
     {raw_mails.c[name]: bindparam(name) for name in (*COLUMNS, "created_at")}
 )
@@ -57,18 +60,62 @@ class MailInserts(ABC):
         """Release what the inserts hold."""
 
 
-class EngineInserts(MailInserts):
-    """Through the async engine; it must be in autocommit mode (see `Database.ingest_engine`)."""
+_PG_INSERT = """
+INSERT INTO raw_mails (message_id, source, address, raw, raw_blob, metadata, created_at)
+SELECT message_id, source, address, raw, raw_blob, metadata, $7::timestamp
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+     WITH ORDINALITY AS rows(message_id, source, address, raw, raw_blob, metadata, position)
+ORDER BY position
+RETURNING id
+"""
+# Errors after which the group is tried once more on a new connection (the server restarted,
+# or dropped the connection while it was idle).
+_PG_CONNECTION_LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+)
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+
+class PostgresInserts(MailInserts):
+    """asyncpg, on one connection: `MailStore` commits one group at a time."""
+
+    def __init__(self, url: str) -> None:
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn: asyncpg.Connection | None = None
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self.dsn)
+        return self._conn
+
+    async def _insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        conn = await self._connection()
+        columns = [[row[name] for row in rows] for name in COLUMNS]
+        records = await conn.fetch(_PG_INSERT, *columns, utcnow())
+        return sorted(int(record[0]) for record in records)
 
     async def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-        async with self.engine.connect() as conn:
-            return [int(row.id) for row in await conn.execute(_RETURNING_INSERT, list(rows))]
+        try:
+            try:
+                return await self._insert(rows)
+            except _PG_CONNECTION_LOST:
+                await self._drop()
+                return await self._insert(rows)
+        except (asyncpg.PostgresError, *_PG_CONNECTION_LOST) as exc:
+            # As the engine would raise it, so callers handle one kind of database error.
+            raise DBAPIError(_PG_INSERT, None, exc) from exc
+
+    async def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
 
     async def close(self) -> None:
-        """Nothing: the engine is the Database's."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
 
 class SqliteInserts(MailInserts):

@@ -28,7 +28,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
@@ -324,14 +323,7 @@ class MailStore:
         committer talks to the database once per group, not a few times per row, so a busy
         event loop (each exchange is a wake-up it must serve) delays commits less."""
         rows = [self._row(mail) for mails, _ in group for mail in mails]
-        try:
-            ids = await self.inserts.insert(rows)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # The connection had died (the database restarted, say) and has been dropped from
-            # the pool: once more, on a new one.
-            ids = await self.inserts.insert(rows)
+        ids = await self.inserts.insert(rows)
         results: list[list[int]] = []
         for mails, _ in group:
             results.append(ids[: len(mails)])
