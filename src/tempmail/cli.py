@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -78,9 +78,18 @@ class _EmbeddedServer(uvicorn.Server):
     A worker also stops once its supervisor is gone (killed before it could stop them), rather
     than keep the ports with no one to stop it."""
 
-    def __init__(self, config: uvicorn.Config, supervisor: int | None = None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_stop: Callable[[], None], supervisor: int | None = None
+    ) -> None:
         super().__init__(config)
+        self.on_stop = on_stop
         self.supervisor = supervisor
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Event streams stay open as long as their clients like: end them first, or uvicorn
+        # would wait for them.
+        self.on_stop()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -142,7 +151,7 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
             access_log=settings.LOG_LEVEL.lower() == "debug",
             headers=[(WORKER_HEADER, str(0 if worker is None else worker.index))],
         )
-        server = _EmbeddedServer(config, None if worker is None else worker.supervisor)
+        server = _EmbeddedServer(config, services.live.end_all, None if worker is None else worker.supervisor)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM) if worker is None else (signal.SIGTERM,):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

@@ -255,6 +255,8 @@ class Settings(BaseSettings):
     # SMTP sessions: seconds a client may stay silent before it is cut off, and how many
     # connections one worker keeps open per client address and in all (see inbound/smtp.py).
     SMTP_IDLE_TIMEOUT: float = Field(default=60.0, gt=0)
+    # Seconds between the comment lines an idle event stream sends (GET /api/events).
+    EVENTS_HEARTBEAT_SECONDS: float = Field(default=15.0, gt=0)
     SMTP_MAX_CONNECTIONS_PER_IP: int = Field(default=20, gt=0)
     SMTP_MAX_CONNECTIONS: int = Field(default=1000, gt=0)
     TRUSTED_PROXIES: StrList = Field(default_factory=list)

@@ -35,6 +35,7 @@ from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
 from tempmail.db.users import UserStore
 from tempmail.events.extraction import ExtractionService
+from tempmail.events.live import LiveMail
 from tempmail.events.webhooks import WebhookService
 from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.mail_stored import MailStored
@@ -96,6 +97,7 @@ class Services:
     auto_reply: AutoReplyService
     webhooks: WebhookService
     extraction: ExtractionService
+    live: LiveMail
     cleanup: CleanupService
     database: DatabaseService
     admin_config: AdminConfigService
@@ -158,6 +160,8 @@ class Services:
         )
         webhooks = WebhookService(settings, kv, guarded_http)
         extraction = ExtractionService(kv, mails)
+        live = LiveMail(db.mail_feed(), mails, extraction)
+        await live.start()
         meter = IngestMeter()
         mail_stored = MailStored(meter)
         # In this order: forward, extraction (before the webhooks, which send what it found),
@@ -196,6 +200,7 @@ class Services:
             auto_reply=auto_reply,
             webhooks=webhooks,
             extraction=extraction,
+            live=live,
             cleanup=CleanupService(CleanupStore(db.engine, settings.CLEANUP_BATCH_SIZE), kv),
             database=DatabaseService(settings, db),
             admin_config=AdminConfigService(kv),
@@ -208,6 +213,7 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.live.close()
         await self.pipeline.auth.close()
         await self._http.aclose()
         await self._guarded_http.aclose()

@@ -17,6 +17,7 @@ from tempmail.api import (
     admin_users,
     admin_webhooks,
     attachments,
+    events,
     oauth2,
     open,
     passkey,
@@ -47,6 +48,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_ip.router,
     telegram.router,
     telegram.admin_router,
+    events.address_router,
+    events.user_router,
+    events.admin_router,
 )
 
 # GET paths answered ahead of the routing by `tempmail.http.fast_lane`, each by its own route.

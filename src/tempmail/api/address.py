@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from tempmail.accounts.addresses import (
@@ -29,7 +29,7 @@ from tempmail.http.context import ServicesDep, services_of
 from tempmail.http.fast_lane import JsonBody
 from tempmail.http.lax import LaxBool
 from tempmail.http.openapi import answers
-from tempmail.http.paging import IdPath, PagingDep, page_json, paging
+from tempmail.http.paging import MAX_ID, IdPath, PagingDep, page_json, paging
 from tempmail.inbound.views import mail_row, parsed_rows
 
 router = APIRouter(prefix="/api", tags=["address"])
@@ -147,18 +147,62 @@ async def settings(claim: SignedAddressDep, role: RoleDep, services: ServicesDep
 MAILS_PATH = "/api/mails"
 
 
-@router.get("/mails", responses=answers(ok={"results": [MAIL_EXAMPLE], "count": 1}))
-async def mails(claim: SignedAddressDep, paging: PagingDep, services: ServicesDep) -> dict[str, Any]:
-    """The inbox poll (GETs come through `mails_answer`, see `tempmail.http.fast_lane`)."""
-    page = await services.mailbox.inbox(claim.address_id, claim.address, paging.limit, paging.offset)
-    return page_json(page, mail_row)
+MAX_WAIT_SECONDS = 120
+INVALID_WAIT = "Invalid wait"
+INVALID_AFTER = "Invalid after"
+WaitQuery = Annotated[
+    str | None,
+    Query(
+        description=f"Long poll: hold the first page up to this many seconds (at most {MAX_WAIT_SECONDS}) "
+        "until it holds a mail newer than `after`, or than the newest one when asked.",
+    ),
+]
+AfterQuery = Annotated[str | None, Query(description="With `wait`: the newest mail id the client has.")]
+
+
+def _long_poll(wait: str | None, after: str | None) -> tuple[float, int | None]:
+    """`wait` seconds (0: answer at once) and the `after` id, or a 400 naming the bad one."""
+    try:
+        seconds = float(wait) if wait not in (None, "") else 0.0
+    except ValueError:
+        raise ApiError(400, INVALID_WAIT) from None
+    if not 0 <= seconds <= MAX_WAIT_SECONDS:  # also NaN
+        raise ApiError(400, INVALID_WAIT)
+    if after in (None, ""):
+        return seconds, None
+    if not after.isascii() or not after.isdigit() or int(after) > MAX_ID:
+        raise ApiError(400, INVALID_AFTER)
+    return seconds, int(after)
+
+
+@router.get(
+    "/mails",
+    responses=answers({400: [INVALID_WAIT, INVALID_AFTER]}, ok={"results": [MAIL_EXAMPLE], "count": 1}),
+)
+async def mails(
+    claim: SignedAddressDep,
+    paging: PagingDep,
+    services: ServicesDep,
+    wait: WaitQuery = None,
+    after: AfterQuery = None,
+) -> dict[str, Any]:
+    """The inbox poll (GETs come through `mails_answer`, see `tempmail.http.fast_lane`); with
+    `wait`, a long poll of the first page that answers as soon as a new mail is stored."""
+    seconds, after_id = _long_poll(wait, after)
+    read = partial(services.mailbox.inbox, claim.address_id, claim.address, paging.limit, paging.offset)
+    if seconds and paging.offset == 0:
+        return page_json(await services.live.when_new(claim.address, seconds, after_id, read), mail_row)
+    return page_json(await read(), mail_row)
 
 
 async def mails_answer(request: Request) -> Response:
     """`mails` with its dependencies resolved in their order: the credential, then the paging."""
     services = services_of(request)
     claim = await signed_address(request, services)
-    return JsonBody(await mails(claim, await paging(request), services))
+    query = request.query_params
+    return JsonBody(
+        await mails(claim, await paging(request), services, query.get("wait"), query.get("after"))
+    )
 
 
 @router.get("/mail/{mail_id}", responses=answers(ok=MAIL_EXAMPLE))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tempmail.db.mail_feed import DELETIONS_KEPT_SECONDS, MailFeed, PostgresFeed, SqliteFeed
 from tempmail.db.mail_inserts import MailInserts, PostgresInserts, SqliteInserts
 from tempmail.db.reads import PostgresReads, Reads, SqliteReads
 from tempmail.db.sqlite_setup import make_durable
@@ -100,6 +101,13 @@ class Database:
                 self._mail_inserts = PostgresInserts(self.url)
         return self._mail_inserts
 
+    def mail_feed(self) -> MailFeed:
+        """What this process learns of the mail stored and deleted anywhere (see
+        `tempmail.db.mail_feed`); one per process, the caller starts and closes it."""
+        if self._sqlite_file is not None:
+            return SqliteFeed(self._sqlite_file)
+        return PostgresFeed(self.url)
+
     async def close(self) -> None:
         if self._mail_inserts is not None:
             await self._mail_inserts.close()
@@ -122,10 +130,16 @@ class Database:
             await conn.run_sync(_upgrade_sync)
 
     async def maintain(self) -> None:
-        """Hourly upkeep: on SQLite, fold the WAL back into the database file (so it does not
-        grow without bound under steady ingest) and refresh the planner's statistics."""
+        """Hourly upkeep: on SQLite, prune the log of deleted mails the feeds have read (see
+        `tempmail.db.mail_feed`), fold the WAL back into the database file (so it does not grow
+        without bound under steady ingest) and refresh the planner's statistics."""
         if self.dialect != "sqlite":
             return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                text("DELETE FROM mail_deletions WHERE deleted_at < datetime('now', :kept)"),
+                {"kept": f"-{DELETIONS_KEPT_SECONDS} seconds"},
+            )
         async with self.engine.connect() as conn:
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             await conn.execute(text("PRAGMA optimize"))

@@ -447,3 +447,20 @@ class MailStore:
     async def count(self) -> int:
         async with self.engine.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(raw_mails)) or 0)
+
+    async def with_ids(self, ids: Sequence[int]) -> list[MailRow]:
+        """The mails of these ids that still exist, oldest first (what the push API sends)."""
+        if not ids:
+            return []
+        query = _ROW.where(raw_mails.c.id.in_(list(ids))).order_by(raw_mails.c.id)
+        async with self.engine.connect() as conn:
+            return [MailRow(*row) for row in await conn.execute(query)]
+
+    async def after(self, after_id: int, owners: Sequence[str] | None, limit: int) -> list[MailRow]:
+        """Mails past `after_id` (of `owners`; of every address when None), oldest first: what
+        a client resuming its event stream missed."""
+        query = _ROW.where(raw_mails.c.id > after_id).order_by(raw_mails.c.id).limit(limit)
+        if owners is not None:
+            query = query.where(raw_mails.c.address.in_(list(owners)))
+        async with self.engine.connect() as conn:
+            return [MailRow(*row) for row in await conn.execute(query)]

@@ -70,6 +70,13 @@ class ExtractionService:
             return None
         return {"type": found.type, "result": found.result, "result_text": found.result_text}
 
+    async def found_in(self, address: str, raw: bytes) -> Result | None:
+        """What the extraction finds in a mail read back from the database (the push API's
+        event, sent before the subscriber below has written it), under the same allow list."""
+        if not allowed(await self.settings(), address):
+            return None
+        return await self._extract(StoredMail(0, address, "", raw))
+
     async def on_mails_stored(self, mails: list[StoredMail], report: MailStoredReport) -> None:
         """Extract from every mail the allow list lets through; one write for the group."""
         settings = await self.settings()

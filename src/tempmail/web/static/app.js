@@ -1,7 +1,8 @@
 /*
  * tempmail web UI. The server renders pages and fragments; this file adds what htmx does not:
  * credentials kept in this browser (localStorage) and sent with every request as the API's own
- * headers, forms that post JSON, toasts, copy and download, polling, language and theme.
+ * headers, forms that post JSON, toasts, copy and download, new mail pushed by the server
+ * (polled when the push is down), language and theme.
  * Loaded from /static only: the pages' Content-Security-Policy allows no inline script.
  */
 (function () {
@@ -154,6 +155,7 @@
     var panel = document.querySelector("[data-new-address]");
     if (panel && !panel.dataset.toggled) panel.hidden = has.address;
     renderPicker();
+    if (document.readyState === "complete") connectLive();
   }
 
   /** (Re)load every fragment of the visible parts of the page. */
@@ -488,16 +490,98 @@
     root.querySelectorAll("[data-needs-address]").forEach(function (el) { el.hidden = !state().address; });
   }
 
-  // --- polling, preferences, site password ----------------------------------------------------
+  // --- new mail: pushed by the server while the stream is up, polled while it is not ----------
 
-  function poll() {
-    if (document.hidden) return;
+  /** The first page of every visible mail list, loaded again. */
+  function refreshLists() {
     document.querySelectorAll("[data-poll]").forEach(function (el) {
       var list = el.querySelector("[data-offset]");
       if (el.closest("[hidden]") || el.dataset.pollPaused || !list || list.dataset.offset !== "0") return;
       htmx.trigger(el, "refresh");
     });
   }
+
+  function poll() {
+    if (document.hidden || live.connected) return;
+    refreshLists();
+  }
+
+  // The event stream of the page's mail (the JSON API's /api/events, /user_api/events,
+  // /admin/events), read through fetch, which sends the credentials as headers (EventSource
+  // cannot). While it is connected the timer does not poll; when it fails, the timer polls and
+  // the stream is tried again, each time a little later.
+  var STREAMS = { inbox: "/api/events", user: "/user_api/events", admin: "/admin/events" };
+  var live = { connected: false, controller: null, key: "", pause: 1000, due: null };
+
+  function streamPath() {
+    var page = document.body.dataset.page;
+    var has = state();
+    var allowed = { inbox: has.address, user: has.user, admin: has.admin }[page];
+    return allowed ? STREAMS[page] : null;
+  }
+
+  function connectLive() {
+    var path = streamPath();
+    var headers = authHeaders();
+    var key = path ? path + " " + JSON.stringify(headers) : "";
+    if (key === live.key && (live.controller || live.due)) return;
+    if (live.controller) live.controller.abort();
+    clearTimeout(live.due);
+    live.controller = null;
+    live.due = null;
+    live.connected = false;
+    live.key = key;
+    delete document.body.dataset.live;
+    if (!path || !window.ReadableStream) return;
+    var controller = new AbortController();
+    live.controller = controller;
+    fetch(path, { headers: headers, signal: controller.signal, cache: "no-store" }).then(function (response) {
+      if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+      live.connected = true;
+      live.pause = 1000;
+      document.body.dataset.live = "on";
+      refreshLists(); // what came while it was not connected
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) throw new Error("stream closed");
+          buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+          var blocks = buffer.split("\n\n");
+          buffer = blocks.pop();
+          blocks.forEach(onLiveEvent);
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      if (controller.signal.aborted) return;
+      live.connected = false;
+      live.controller = null;
+      delete document.body.dataset.live;
+      live.due = setTimeout(function () {
+        live.due = null;
+        live.key = "";
+        connectLive();
+      }, live.pause);
+      live.pause = Math.min(live.pause * 2, 30000);
+    });
+  }
+
+  var refreshDue = null;
+
+  function onLiveEvent(block) {
+    var kind = "";
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) kind = line.slice(6).trim();
+    });
+    if (kind !== "mail" && kind !== "deleted") return;
+    // A burst of mail is one refresh.
+    if (!refreshDue) refreshDue = setTimeout(function () { refreshDue = null; refreshLists(); }, 50);
+  }
+
+  // --- preferences, site password ---------------------------------------------------------------
 
   document.addEventListener("change", function (evt) {
     var el = evt.target;
@@ -585,6 +669,7 @@
     enhance(document.body);
     checkSitePassword().then(function (locked) {
       if (!locked) reloadData();
+      connectLive();
     });
     setInterval(poll, POLL_MS);
   }

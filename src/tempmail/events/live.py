@@ -1,0 +1,204 @@
+"""New mail pushed live: what the event streams (`GET /api/events`, `/user_api/events`,
+`/admin/events`) and the long poll (`GET /api/mails?wait=N`) are made of.
+
+Everyone who uses a throw-away inbox is waiting for one mail. Each process has one `LiveMail`:
+the database's feed (`tempmail.db.mail_feed`) tells it of every mail committed or deleted by
+any worker of any node, and it hands an event to each listener whose scope (one address, a
+user's bound addresses, or every address for the admin) holds the mail's address. A mail's
+event says who sent it, its subject and the code found in it (no body): the row is read back
+and looked at only when some listener here wants it, so a process with no listeners pays for
+nothing but the feed's notice.
+
+A listener whose queue fills (a client that stopped reading) is ended; it reconnects with
+`Last-Event-ID`, and `missed` gives it what came since from the database, so a slow client
+loses nothing but its place in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tempmail.db.mail_feed import MailChange, MailFeed
+from tempmail.db.mails import MailRow, MailStore, raw_bytes
+from tempmail.db.paging import Page
+from tempmail.events.extraction import ExtractionService
+from tempmail.inbound.metadata import Result, stored_result
+from tempmail.inbound.pipeline import header_of
+
+log = logging.getLogger(__name__)
+
+
+# Events a listener may have waiting before it is ended (see the module's docstring).
+QUEUE_LIMIT = 1000
+# Mails a resuming stream is sent at most from the database; more, and it should read pages.
+CATCH_UP_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MailEvent:
+    """One event of a stream: `mail` (with the mail's id as the event id, so `Last-Event-ID`
+    resumes from it) or `deleted` (no event id: a resumed stream replays mails, not deletions)."""
+
+    kind: str
+    id: int
+    address: str | None
+    data: dict[str, Any]
+
+
+@dataclass(eq=False, slots=True)
+class Listener:
+    """A stream's or a long poll's place: the addresses it wants (None: every address)."""
+
+    addresses: frozenset[str] | None
+    queue: asyncio.Queue[MailEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+
+    def wants(self, address: str | None) -> bool:
+        return self.addresses is None or address in self.addresses
+
+    def offer(self, event: MailEvent) -> bool:
+        """Queue the event; False when the queue is full."""
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Queue the end (None), in place of the last event if the queue is full: what reads
+        it stops at once, as it must for a stream that fell behind."""
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+def mail_event(row: MailRow, found: Result | None) -> MailEvent:
+    """A stored mail's event: who sent it, its subject and the code (or link) found in it."""
+    data = {
+        "id": row.id,
+        "address": row.address,
+        "source": row.source,
+        "subject": header_of(raw_bytes(row), "Subject"),
+        "created_at": row.created_at,
+        "code": found["result"] if found is not None and found["type"] == "auth_code" else None,
+        "extract": found,
+    }
+    return MailEvent("mail", row.id, row.address, data)
+
+
+def deleted_event(change: MailChange) -> MailEvent:
+    return MailEvent("deleted", change.id, change.address, {"id": change.id, "address": change.address})
+
+
+class LiveMail:
+    def __init__(self, feed: MailFeed, mails: MailStore, extraction: ExtractionService) -> None:
+        self.feed = feed
+        self.mails = mails
+        self.extraction = extraction
+        self._listeners: set[Listener] = set()
+        # Changes in commit order, turned into events one batch after another, so that a
+        # mail's event never comes after its deletion's.
+        self._changes: asyncio.Queue[list[MailChange]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.feed.start(self._changes.put_nowait)
+        self._task = asyncio.get_running_loop().create_task(self._dispatch(), name="live mail")
+
+    def listen(self, addresses: Iterable[str] | None) -> Listener:
+        """A new listener; changes committed from now on reach it. `end` it when done."""
+        listener = Listener(None if addresses is None else frozenset(addresses))
+        self._listeners.add(listener)
+        self.feed.listening(True)
+        return listener
+
+    def end(self, listener: Listener) -> None:
+        self._listeners.discard(listener)
+        if not self._listeners:
+            self.feed.listening(False)
+
+    @property
+    def listeners(self) -> int:
+        return len(self._listeners)
+
+    async def when_new(
+        self, address: str, seconds: float, after_id: int | None, read: Callable[[], Awaitable[Page[MailRow]]]
+    ) -> Page[MailRow]:
+        """The long poll: `read()`'s page (of `address`'s mail, newest first) as soon as it holds
+        a mail newer than `after_id` (without one: newer than the newest when asked), else after
+        `seconds`. Listening starts before the first read, so no mail slips in between."""
+        listener = self.listen([address])
+        try:
+            page = await read()
+            newest = page.results[0].id if page.results else 0
+            if after_id is not None and newest > after_id:
+                return page
+            known = newest if after_id is None else after_id
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    while (event := await listener.queue.get()) is not None:
+                        if event.kind == "mail" and event.id > known:
+                            return await read()
+            return page
+        finally:
+            self.end(listener)
+
+    async def missed(self, after_id: int, addresses: Collection[str] | None) -> list[MailEvent]:
+        """The events of the mails stored after `after_id` (for `addresses`; every address when
+        None), oldest first, at most CATCH_UP_LIMIT: what a resuming stream missed."""
+        if addresses is not None and not addresses:
+            return []
+        owners = None if addresses is None else list(addresses)
+        rows = await self.mails.after(after_id, owners, CATCH_UP_LIMIT)
+        return [await self._event(row) for row in rows]
+
+    async def _event(self, row: MailRow) -> MailEvent:
+        found = stored_result(row.metadata)
+        if found is None and row.address is not None:
+            found = await self.extraction.found_in(row.address, raw_bytes(row))
+        return mail_event(row, found)
+
+    async def _dispatch(self) -> None:
+        while True:
+            changes = await self._changes.get()
+            try:
+                await self._hand_out(changes)
+            except Exception:
+                log.exception("handing out %d mail changes failed", len(changes))
+
+    async def _hand_out(self, changes: list[MailChange]) -> None:
+        wanted = [c for c in changes if any(listener.wants(c.address) for listener in self._listeners)]
+        added = [c.id for c in wanted if not c.deleted]
+        rows = {row.id: row for row in await self.mails.with_ids(added)} if added else {}
+        for change in wanted:
+            if change.deleted:
+                event = deleted_event(change)
+            elif change.id in rows:
+                event = await self._event(rows[change.id])
+            else:  # deleted again before it could be read
+                continue
+            for listener in list(self._listeners):
+                if listener.wants(change.address) and not listener.offer(event):
+                    log.info("an event stream fell %d events behind; ending it", QUEUE_LIMIT)
+                    self.end(listener)
+                    listener.close()
+
+    def end_all(self) -> None:
+        """End every listener: their streams close, so a stopping server need not wait for
+        them (a stream would otherwise stay open for as long as its client likes)."""
+        for listener in list(self._listeners):
+            listener.close()
+        self._listeners.clear()
+        self.feed.listening(False)
+
+    async def close(self) -> None:
+        self.end_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.feed.close()
