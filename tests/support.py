@@ -151,7 +151,8 @@ class Server:
     every request meets the same process, deterministically (a server of several workers is
     tested in tests/test_workers.py). With `workers` > 1, `proc` is the supervisor. With
     `process_group`, the server leads a process group of its own, as a command started from a
-    terminal does (so a test can send it a terminal's Ctrl-C).
+    terminal does (so a test can send it a terminal's Ctrl-C). With `database`, it is another
+    node on that server's database (which it leaves in place when it closes).
     """
 
     def __init__(
@@ -161,8 +162,10 @@ class Server:
         base: bool = True,
         workers: int = 1,
         process_group: bool = False,
+        database: ScratchDatabase | None = None,
     ) -> None:
-        self.db = ScratchDatabase(backend)
+        self.owns_db = database is None
+        self.db = database or ScratchDatabase(backend)
         self.backend = backend
         self.workers = workers
         self.process_group = process_group
@@ -232,7 +235,8 @@ class Server:
 
     def close(self) -> None:
         self.stop()
-        self.db.drop()
+        if self.owns_db:
+            self.db.drop()
         Path(self.log.name).unlink(missing_ok=True)
 
     # Conveniences -----------------------------------------------------------------------

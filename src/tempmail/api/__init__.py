@@ -59,4 +59,7 @@ FAST_ANSWERS: Mapping[str, Answer] = {
     address.MAILS_PATH: address.mails_answer,
     user.MAILS_PATH: user.mails_answer,
     admin.MAILS_PATH: admin.mails_answer,
+    events.ADDRESS_PATH: events.address_answer,
+    events.USER_PATH: events.user_answer,
+    events.ADMIN_PATH: events.admin_answer,
 }

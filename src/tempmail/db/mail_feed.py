@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 ADDED_CHANNEL = "tempmail_mail_added"
 DELETED_CHANNEL = "tempmail_mail_deleted"
+# How the PostgreSQL feed's connection shows in pg_stat_activity.
+APPLICATION_NAME = "tempmail mail feed"
 # SQLite: how often a feed with listeners looks for other workers' writes (a memory read of the
 # WAL index when nothing changed).
 POLL_SECONDS = 0.03
@@ -182,6 +184,7 @@ class PostgresFeed(MailFeed):
         self._conn: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
+        self._floor = 0
         self._last_id = 0
         self._passed: deque[int] = deque(maxlen=REMEMBERED_IDS)
         self._passed_set: set[int] = set()
@@ -191,13 +194,18 @@ class PostgresFeed(MailFeed):
         new listener never waits for a connection."""
         self.handler = handler
         await self._connect()
+        assert self._conn is not None
+        # Mails stored before the start are no one's news: a catch-up never reaches below.
+        self._floor = self._last_id = int(
+            await self._conn.fetchval("SELECT coalesce(max(id), 0) FROM raw_mails")
+        )
         self._task = asyncio.get_running_loop().create_task(self._keep(), name="mail feed")
 
     def listening(self, active: bool) -> None:
         """Always listening (see `start`)."""
 
     async def _connect(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        conn = await asyncpg.connect(self.dsn, server_settings={"application_name": APPLICATION_NAME})
         await conn.add_listener(ADDED_CHANNEL, self._heard)
         await conn.add_listener(DELETED_CHANNEL, self._heard)
         conn.add_termination_listener(lambda _conn: self._lost.set())
@@ -237,7 +245,7 @@ class PostgresFeed(MailFeed):
 
     async def _catch_up(self) -> None:
         assert self._conn is not None
-        since = max(0, self._last_id - CATCH_UP_MARGIN)
+        since = max(self._floor, self._last_id - CATCH_UP_MARGIN)
         while True:
             rows = await self._conn.fetch(
                 "SELECT id, address FROM raw_mails WHERE id > $1 ORDER BY id LIMIT $2", since, TAIL_ROWS

@@ -96,6 +96,8 @@ raw_mails = Table(
     Index("idx_raw_mails_address_id", "address", "id"),
     Index("idx_raw_mails_created_at", "created_at"),
     Index("idx_raw_mails_message_id", "message_id"),
+    # An id is never handed out twice (migration 0007): it is the push API's event id.
+    sqlite_autoincrement=True,
 )
 
 # How many mails there are (migration 0005 on PostgreSQL, 0006 on SQLite), kept exact by

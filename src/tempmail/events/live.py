@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tempmail.db.mail_feed import MailChange, MailFeed
@@ -50,30 +51,61 @@ class MailEvent:
     data: dict[str, Any]
 
 
-@dataclass(eq=False, slots=True)
 class Listener:
-    """A stream's or a long poll's place: the addresses it wants (None: every address)."""
+    """A stream's or a long poll's place: the addresses it wants (None: every address) and the
+    events waiting for it.
 
-    addresses: frozenset[str] | None
-    queue: asyncio.Queue[MailEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    A process holds thousands of these (one per open stream), so it is a deque and at most one
+    future, not an asyncio.Queue (three deques, an Event, and their bookkeeping)."""
+
+    __slots__ = ("_events", "_waiter", "addresses")
+
+    def __init__(self, addresses: frozenset[str] | None) -> None:
+        self.addresses = addresses
+        self._events: deque[MailEvent | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
 
     def wants(self, address: str | None) -> bool:
         return self.addresses is None or address in self.addresses
 
     def offer(self, event: MailEvent) -> bool:
-        """Queue the event; False when the queue is full."""
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        """Queue the event; False when QUEUE_LIMIT are waiting already."""
+        if len(self._events) >= QUEUE_LIMIT:
             return False
+        self._put(event)
         return True
 
     def close(self) -> None:
         """Queue the end (None), in place of the last event if the queue is full: what reads
         it stops at once, as it must for a stream that fell behind."""
-        if self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
+        if len(self._events) >= QUEUE_LIMIT:
+            self._events.pop()
+        self._put(None)
+
+    def _put(self, item: MailEvent | None) -> None:
+        self._events.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next(self, seconds: float) -> MailEvent | None:
+        """The next event (None: the end), waiting at most `seconds` (then TimeoutError)."""
+        if not self._events:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(seconds, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._events:
+                raise TimeoutError
+        return self._events.popleft()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def mail_event(row: MailRow, found: Result | None) -> MailEvent:
@@ -138,11 +170,13 @@ class LiveMail:
             if after_id is not None and newest > after_id:
                 return page
             known = newest if after_id is None else after_id
+            deadline = asyncio.get_running_loop().time() + seconds
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    while (event := await listener.queue.get()) is not None:
-                        if event.kind == "mail" and event.id > known:
-                            return await read()
+                while (
+                    event := await listener.next(deadline - asyncio.get_running_loop().time())
+                ) is not None:
+                    if event.kind == "mail" and event.id > known:
+                        return await read()
             return page
         finally:
             self.end(listener)

@@ -14,6 +14,13 @@ admin's own SQL). Triggers see every such change, whatever the code path:
   leave no row to tail, so a row trigger logs each one in `mail_deletions`, which readers tail
   by `seq` and the hourly upkeep prunes.
 
+A mail's id is its event id (`Last-Event-ID` resumes from it) and will be its IMAP UID: it must
+never be handed out twice. SQLite gave a new mail the id of the newest one if that had been
+deleted (max(rowid) + 1), so `raw_mails` is rebuilt here with AUTOINCREMENT, as 0002 did for
+addresses and users: a copy of the table, its indexes and triggers made again from their own
+definitions. It takes as long as copying the table once (seconds at a hundred thousand mails).
+PostgreSQL's sequences never go back.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07
@@ -28,6 +35,15 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_SQLITE_REBUILT = (
+    "CREATE TABLE raw_mails_rebuilt ("
+    " id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, message_id TEXT, source TEXT, address TEXT,"
+    " raw TEXT, raw_blob BLOB, metadata TEXT, created_at DATETIME NOT NULL)"
+)
+_SQLITE_COPY = (
+    "INSERT INTO raw_mails_rebuilt (id, message_id, source, address, raw, raw_blob, metadata, created_at)"
+    " SELECT id, message_id, source, address, raw, raw_blob, metadata, created_at FROM raw_mails ORDER BY id"
+)
 SQLITE_UPGRADE = (
     "CREATE TABLE IF NOT EXISTS mail_deletions ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, mail_id INTEGER NOT NULL, address TEXT,"
@@ -68,13 +84,39 @@ POSTGRESQL_DOWNGRADE = (
 )
 
 
+def _sqlite_autoincrement() -> None:
+    """`raw_mails` again, with AUTOINCREMENT; its indexes and triggers (0004, 0006) as they were."""
+    bind = op.get_bind()
+    table = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'raw_mails'")
+    if "AUTOINCREMENT" in (table.scalar() or "").upper():
+        return
+    dependents = [
+        row[0]
+        for row in bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'raw_mails' AND type IN ('index', 'trigger')"
+            " AND sql IS NOT NULL ORDER BY type, name"
+        )
+    ]
+    for statement in (
+        _SQLITE_REBUILT,
+        _SQLITE_COPY,
+        "DROP TABLE raw_mails",
+        "ALTER TABLE raw_mails_rebuilt RENAME TO raw_mails",
+        *dependents,
+    ):
+        op.execute(statement)
+
+
 def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        _sqlite_autoincrement()
     for statement in POSTGRESQL_UPGRADE if postgresql else SQLITE_UPGRADE:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    """The log and the notifications go; SQLite's ids stay never reused."""
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_DOWNGRADE if postgresql else SQLITE_DOWNGRADE:
         op.execute(statement)
