@@ -39,7 +39,7 @@ from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
 from tempmail.http.protocol import HttpProtocol
 from tempmail.inbound.smtp import InboundServer
-from tempmail.jobs import Scheduler, server_jobs
+from tempmail.jobs import server_scheduler
 from tempmail.maintenance import backup
 from tempmail.services import Secrets, Services
 from tempmail.ttl_cache import SharedGeneration
@@ -135,6 +135,10 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
         else:
             services = await Services.start(settings, worker.secrets, worker.generation)
         running.push_async_callback(services.close)
+        # Every worker delivers the outbox; stopped after the work queued after stored mail
+        # (which delivers the rows of this worker's own mail) has drained.
+        services.outbox.start()
+        running.push_async_callback(services.outbox.stop, MAIL_STORED_DRAIN_SECONDS)
         # Runs after SMTP has drained (exit callbacks run last-in first-out), before the DB closes.
         running.push_async_callback(services.mail_stored.drain, MAIL_STORED_DRAIN_SECONDS)
         smtp = InboundServer(settings, services.pipeline)
@@ -172,7 +176,7 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
                 flush=True,
             )
         if worker is None or worker.runs_jobs:
-            scheduler = Scheduler(server_jobs(services))
+            scheduler = server_scheduler(services)
             scheduler.start()
             running.push_async_callback(scheduler.stop)
         # What start-up made (modules, routes, tables, compiled statements) lives as long as the

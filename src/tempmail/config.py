@@ -275,6 +275,14 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_FAILURES: int = Field(default=10, ge=0)
     RATE_LIMIT_ADMIN_FAILURES: int = Field(default=10, ge=0)
     RATE_LIMIT_MAX_BLOCK: int = Field(default=3600, ge=1)
+    # Ours: every scheduled job on this interval in seconds (0 = each its own; tests and trials).
+    JOBS_INTERVAL_SECONDS: float = Field(default=0, ge=0)
+    # Ours: the outbox of what follows a stored mail (forward, webhook, auto-reply; see
+    # tempmail.inbound.outbox): how long a worker's claim on a delivery lasts unrenewed before
+    # another worker or node may take it over, and how many attempts it gets before it is kept
+    # as failed.
+    DELIVERY_LEASE_SECONDS: float = Field(default=60, ge=3)
+    DELIVERY_MAX_ATTEMPTS: int = Field(default=10, ge=1, le=1000)
 
     # Carried over from cloudflare_temp_email
     DOMAINS: StrList = Field(default_factory=lambda: ["localhost"])

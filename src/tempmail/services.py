@@ -28,8 +28,10 @@ from tempmail.db.addresses import AddressStore
 from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.cleanup import CleanupStore
 from tempmail.db.counters import CounterStore
+from tempmail.db.deliveries import DeliveryStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
+from tempmail.db.leases import LeaseStore, lease_holder
 from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
@@ -40,6 +42,7 @@ from tempmail.events.webhooks import WebhookService
 from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.mail_stored import MailStored
 from tempmail.inbound.mailbox import Mailbox
+from tempmail.inbound.outbox import Outbox
 from tempmail.inbound.pipeline import Pipeline
 from tempmail.maintenance.admin_config import AdminConfigService
 from tempmail.maintenance.cleanup import CleanupService
@@ -93,6 +96,7 @@ class Services:
     mailbox: Mailbox
     pipeline: Pipeline
     mail_stored: MailStored
+    outbox: Outbox
     sending: SendService
     auto_reply: AutoReplyService
     webhooks: WebhookService
@@ -104,6 +108,8 @@ class Services:
     ip_access: IpAccessService
     admin_passwords: list[str]
     generated_admin_password: str | None
+    # Where `tempmail.jobs` takes the leases of scheduled jobs.
+    job_leases: LeaseStore
     # What `close` releases; no route reaches them.
     _db: Database = field(repr=False)
     _http: httpx.AsyncClient = field(repr=False)
@@ -164,13 +170,19 @@ class Services:
         await live.start()
         meter = IngestMeter()
         mail_stored = MailStored(meter)
-        # In this order: forward, extraction (before the webhooks, which send what it found),
-        # webhooks (retrying in tasks of their own), auto-reply.
-        mail_stored.subscribe("forwarding", Forwarder(settings, sender, account_settings).on_mail_stored)
+        # Forwards, webhooks and auto-replies go through the outbox: rows written with the mail
+        # for each kind switched on, delivered (webhooks in tasks of their own) after the
+        # extraction, whose result the webhooks send.
+        lease = settings.DELIVERY_LEASE_SECONDS
+        deliveries = DeliveryStore(db.engine, lease_holder(), lease)
+        outbox = Outbox(deliveries, mails, lease, settings.DELIVERY_MAX_ATTEMPTS)
+        forwarder = Forwarder(settings, sender, account_settings)
+        outbox.register("forward", forwarder.deliver, forwarder.configured)
+        outbox.register("webhook", webhooks.deliver, webhooks.switched_on, detached=True)
+        outbox.register("auto_reply", auto_reply.deliver, auto_reply.switched_on)
         mail_stored.subscribe_group("extraction", extraction.on_mails_stored)
-        mail_stored.subscribe("webhooks", webhooks.on_mail_stored, detached=True)
-        mail_stored.subscribe("auto-reply", auto_reply.on_mail_stored)
-        pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter)
+        mail_stored.subscribe_group("deliveries", outbox.on_mails_stored)
+        pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter, outbox)
         if settings.ENABLE_CHECK_JUNK_MAIL:
             await pipeline.auth.warm_up()
         roles = Roles(settings, user_store, kv)
@@ -187,6 +199,7 @@ class Services:
             mailbox=Mailbox(settings, mails, addresses),
             pipeline=pipeline,
             mail_stored=mail_stored,
+            outbox=outbox,
             sending=SendService(
                 settings,
                 sender,
@@ -207,6 +220,7 @@ class Services:
             ip_access=IpAccessService(kv, CounterStore(db.engine)),
             admin_passwords=list(prepared.admin_passwords),
             generated_admin_password=prepared.generated_admin_password,
+            job_leases=LeaseStore(db.engine),
             _db=db,
             _http=http,
             _guarded_http=guarded_http,

@@ -15,6 +15,13 @@ A group of rows (see `MailStore.insert`, the group commit) is one transaction ei
   greenlet switch per step and a statement text that grows with the group; this one is
   prepared once. Ids come from the table's sequence in the order the rows are inserted, which
   `ORDER BY` the rows' position makes the order given, so the ids sorted are the rows' ids.
+
+Rows of the outbox (`tempmail.db.deliveries`) that some of the mails need go in the same
+transaction: on SQLite one more INSERT per row inside it; on PostgreSQL a second statement of
+its own would be a second round trip and an explicit transaction, so the INSERT becomes a
+data-modifying CTE of one statement still (the outbox rows join the inserted ids by position).
+A group that needs none (the default configuration: no forwarding, webhooks or auto-reply)
+runs exactly the statements it ran before.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -50,10 +58,17 @@ _ROW_INSERT = insert(raw_mails).values(
 )
 
 
+# Outbox rows to write with a group: (position of the mail among the rows, kind).
+Queued = Sequence[tuple[int, str]]
+
+
 class MailInserts(ABC):
     @abstractmethod
-    async def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Store the rows (COLUMNS) in one transaction; their ids, in the order given."""
+    async def insert(
+        self, rows: Sequence[Mapping[str, Any]], queued: Queued = (), due: datetime | None = None
+    ) -> list[int]:
+        """Store the rows (COLUMNS) in one transaction, with the outbox rows `queued` (pending,
+        due at `due`); the mails' ids, in the order given."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -68,6 +83,30 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::tex
 ORDER BY position
 RETURNING id
 """
+# The same, with the outbox rows of some of the mails: $8 their mails' positions (1-based), $9
+# their kinds, $10 when they are due.
+_PG_INSERT_QUEUED = """
+WITH inserted AS (
+    INSERT INTO raw_mails (message_id, source, address, raw, raw_blob, metadata, created_at)
+    SELECT message_id, source, address, raw, raw_blob, metadata, $7::timestamp
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+         WITH ORDINALITY AS rows(message_id, source, address, raw, raw_blob, metadata, position)
+    ORDER BY position
+    RETURNING id, address
+), numbered AS (
+    SELECT id, address, row_number() OVER (ORDER BY id) AS position FROM inserted
+), queued AS (
+    INSERT INTO deliveries (mail_id, kind, address, status, attempts, next_attempt_at, created_at)
+    SELECT numbered.id, wanted.kind, numbered.address, 'pending', 0, $10::timestamp, $7::timestamp
+    FROM numbered JOIN unnest($8::bigint[], $9::text[]) AS wanted(position, kind)
+         ON wanted.position = numbered.position
+)
+SELECT id FROM inserted
+"""
+_SQLITE_QUEUE = (
+    "INSERT INTO deliveries (mail_id, kind, address, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, 'pending', 0, ?, ?)"
+)
 # Errors after which the group is tried once more on a new connection (the server restarted,
 # or dropped the connection while it was idle).
 _PG_CONNECTION_LOST = (
@@ -90,19 +129,30 @@ class PostgresInserts(MailInserts):
             self._conn = await asyncpg.connect(self.dsn)
         return self._conn
 
-    async def _insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    async def _insert(
+        self, rows: Sequence[Mapping[str, Any]], queued: Queued, due: datetime | None
+    ) -> list[int]:
         conn = await self._connection()
         columns = [[row[name] for row in rows] for name in COLUMNS]
-        records = await conn.fetch(_PG_INSERT, *columns, utcnow())
+        if queued:
+            positions = [position + 1 for position, _ in queued]
+            kinds = [kind for _, kind in queued]
+            records = await conn.fetch(
+                _PG_INSERT_QUEUED, *columns, utcnow(), positions, kinds, due or utcnow()
+            )
+        else:
+            records = await conn.fetch(_PG_INSERT, *columns, utcnow())
         return sorted(int(record[0]) for record in records)
 
-    async def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    async def insert(
+        self, rows: Sequence[Mapping[str, Any]], queued: Queued = (), due: datetime | None = None
+    ) -> list[int]:
         try:
             try:
-                return await self._insert(rows)
+                return await self._insert(rows, queued, due)
             except _PG_CONNECTION_LOST:
                 await self._drop()
-                return await self._insert(rows)
+                return await self._insert(rows, queued, due)
         except (asyncpg.PostgresError, *_PG_CONNECTION_LOST) as exc:
             # As the engine would raise it, so callers handle one kind of database error.
             raise DBAPIError(_PG_INSERT, None, exc) from exc
@@ -136,9 +186,10 @@ class SqliteInserts(MailInserts):
             self._conn = conn
         return self._conn
 
-    def _insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    def _insert(self, rows: Sequence[Mapping[str, Any]], queued: Queued, due: datetime | None) -> list[int]:
         conn = self._open()
         created_at = utcnow().strftime(TIMESTAMP_FORMAT)
+        due_at = (due or utcnow()).strftime(TIMESTAMP_FORMAT)
         values = [self._insert_row.arguments({**row, "created_at": created_at}) for row in rows]
         assert self._lock_fd is not None
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
@@ -146,6 +197,10 @@ class SqliteInserts(MailInserts):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 ids = [int(conn.execute(self._insert_row.sql, row).lastrowid or 0) for row in values]
+                for position, kind in queued:
+                    conn.execute(
+                        _SQLITE_QUEUE, (ids[position], kind, rows[position]["address"], due_at, created_at)
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -154,9 +209,13 @@ class SqliteInserts(MailInserts):
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         return ids
 
-    async def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    async def insert(
+        self, rows: Sequence[Mapping[str, Any]], queued: Queued = (), due: datetime | None = None
+    ) -> list[int]:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, self._insert, rows)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._thread, self._insert, rows, queued, due
+            )
         except sqlite3.Error as exc:
             # As the engine would raise it, so callers handle one kind of database error.
             raise OperationalError(self._insert_row.sql, None, exc) from exc

@@ -12,6 +12,7 @@ import asyncio
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -46,6 +47,10 @@ class NewMail:
     raw: bytes
     message_id: str | None = None
     metadata: str | None = None
+    # Outbox rows to write with it (`tempmail.db.deliveries`: forward, webhook, auto_reply),
+    # due at `deliveries_due`.
+    deliveries: tuple[str, ...] = ()
+    deliveries_due: datetime | None = None
 
 
 def encode_raw(raw: bytes, compress: bool) -> tuple[str | None, bytes | None]:
@@ -322,8 +327,13 @@ class MailStore:
         """Every row of the group in one multi-row INSERT, a transaction of its own: the
         committer talks to the database once per group, not a few times per row, so a busy
         event loop (each exchange is a wake-up it must serve) delays commits less."""
-        rows = [self._row(mail) for mails, _ in group for mail in mails]
-        ids = await self.inserts.insert(rows)
+        mails_in_order = [mail for mails, _ in group for mail in mails]
+        rows = [self._row(mail) for mail in mails_in_order]
+        queued = [
+            (position, kind) for position, mail in enumerate(mails_in_order) for kind in mail.deliveries
+        ]
+        due = next((mail.deliveries_due for mail in mails_in_order if mail.deliveries), None)
+        ids = await self.inserts.insert(rows, queued, due) if queued else await self.inserts.insert(rows)
         results: list[list[int]] = []
         for mails, _ in group:
             results.append(ids[: len(mails)])

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -221,4 +222,36 @@ user_passkeys = Table(
     _updated_at(),
     UniqueConstraint("user_id", "passkey_id", name="uq_user_passkeys_user_passkey"),
     Index("idx_user_passkeys_passkey_id", "passkey_id"),
+)
+
+# What follows a stored mail, one row per (mail, kind), written with the mail (migration 0008;
+# see `tempmail.db.deliveries`).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("mail_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("address", Text),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Timestamp, nullable=False),
+    Column("locked_by", Text),
+    Column("locked_until", Timestamp),
+    Column("last_error", Text),
+    _created_at(),
+    Column("done_at", Timestamp),
+    Index("idx_deliveries_due", "status", "next_attempt_at"),
+    Index("idx_deliveries_status_id", "status", "id"),
+    Index("idx_deliveries_mail_id", "mail_id"),
+)
+
+# Which node runs a scheduled job until when (seconds since the epoch), migration 0008.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("runs", BigInteger, nullable=False),
 )

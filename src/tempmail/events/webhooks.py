@@ -2,9 +2,16 @@
 
 Settings live in the settings table (per address, the admin's allow list, and one webhook for
 every mail) and are stored as given, as the reference does; a setting that cannot be delivered
-fails at delivery (logged) or in the test route (400). Delivery runs after the commit, in the
-background, with a timeout and retries with back-off: a slow or dead receiver never slows or
-loses a mail. The client is the outbound guard's (security/outbound.py): a webhook reaches only
+fails at delivery (kept as the delivery's last error) or in the test route (400). Delivery runs
+after the commit, in the background, through the outbox (`tempmail.inbound.outbox`): a `webhook`
+row is written with every mail while ENABLE_WEBHOOK is on, delivered with a timeout, and retried
+with back-off from the database, by any node: a slow or dead receiver never slows or loses a
+mail, and a crash does not lose a delivery. A request of a stored mail carries
+`X-Tempmail-Delivery: <delivery id>` (IDEMPOTENCY_HEADER), the same on every attempt of that
+delivery: a worker that dies after the receiver took it but before recording so leaves it to be
+sent again, and the key is how the receiver drops the repeat. A retry sends the mail to each of
+its webhooks again (the admin's and the address's, with the same key), not only to the one that
+failed. The client is the outbound guard's (security/outbound.py): a webhook reaches only
 public addresses unless OUTBOUND_ALLOW_NETWORKS admits more, and redirects are not followed (a
 3xx is a failed delivery). A failure is told in our own words — the status code and its
 standard phrase, or the kind of error — never in the receiver's, so a webhook cannot be used to
@@ -27,6 +34,7 @@ from tempmail.config import Settings
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
+from tempmail.inbound.outbox import DeliveryFailed
 from tempmail.security.outbound import TargetRefused
 
 log = logging.getLogger(__name__)
@@ -35,8 +43,7 @@ ADDRESS_WEBHOOK_PREFIX = "webhook:"
 ALLOW_LIST_KEY = "webhook_settings"
 MAIL_WEBHOOK_KEY = "mail_webhook_settings"
 TIMEOUT_SECONDS = 10.0
-RETRY_DELAYS = (1.0, 4.0, 15.0)
-DELIVERY_CONCURRENCY = 4
+IDEMPOTENCY_HEADER = "X-Tempmail-Delivery"
 NOT_ENABLED = "Webhook is not enabled, please contact the administrator"
 NOT_ALLOWED = "Webhook settings is not allowed for this user"
 SEND_ERROR = "send webhook error: {reason}"
@@ -149,8 +156,6 @@ class WebhookService:
         self.settings = settings
         self.kv = kv
         self.http = http
-        # Deliveries in flight at once: each attempt holds one, the waits between retries don't.
-        self._slots = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
     def require_enabled(self) -> None:
         """Every webhook route (`/api/webhook*`, `/admin/webhook*`, `/admin/mail_webhook*`)
@@ -205,15 +210,20 @@ class WebhookService:
         """`POST /admin/mail_webhook/test`: a random mail of any address, `to` the admin's."""
         await self._test(setting, mail, ADMIN_TEST_TO)
 
-    async def _deliver(self, setting: WebhookSettings, variables: dict[str, str]) -> None:
+    async def _deliver(
+        self, setting: WebhookSettings, variables: dict[str, str], delivery_id: int | None = None
+    ) -> None:
         method = setting.method.upper()
         body = render(setting.body, variables)
+        headers = _headers(setting)
+        if delivery_id is not None:
+            headers[IDEMPOTENCY_HEADER] = str(delivery_id)
         try:
             response = await self.http.request(
                 method,
                 setting.url,
                 content=None if method == "GET" else body.encode("utf-8"),
-                headers=_headers(setting),
+                headers=headers,
                 timeout=TIMEOUT_SECONDS,
             )
         except TargetRefused as exc:
@@ -229,40 +239,41 @@ class WebhookService:
             phrase = httpx.codes.get_reason_phrase(response.status_code)
             raise WebhookFailed(f"{response.status_code} {phrase}".strip())
 
-    async def deliver_with_retries(
-        self, setting: WebhookSettings, mail: StoredMail, variables: dict[str, str]
-    ) -> bool:
-        """Each attempt holds one delivery slot; the waits between attempts do not."""
-        for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
-            await asyncio.sleep(delay)
-            try:
-                async with self._slots:
-                    await self._deliver(setting, variables)
-                return True
-            except WebhookFailed as exc:
-                log.warning(
-                    "webhook %s for mail %s failed (attempt %d): %s", setting.url, mail.id, attempt + 1, exc
-                )
-                if isinstance(exc, Undeliverable):
-                    return False
-        return False
+    async def switched_on(self) -> bool:
+        """Whether received mail gets a `webhook` row (ENABLE_WEBHOOK)."""
+        return self.settings.ENABLE_WEBHOOK
 
-    async def fire(self, mail: StoredMail) -> None:
+    async def _targets(self, mail: StoredMail) -> list[tuple[str, WebhookSettings]]:
         """Every enabled webhook that concerns this mail: the admin's, and its address's."""
-        if not self.settings.ENABLE_WEBHOOK:
-            return
-        settings = [await self.mail_setting()]
+        settings = [("mail webhook", await self.mail_setting())]
         allow = await self.allow_list()
         if not allow.enableAllowList or mail.address in allow.allowList:
             stored = await self.kv.get_cached(ADDRESS_WEBHOOK_PREFIX + mail.address)
             if isinstance(stored, dict):
-                settings.append(WebhookSettings.model_validate(stored))
-        enabled = [setting for setting in settings if setting.enabled and setting.url]
-        if not enabled:
-            return
-        # Once per mail, for all its webhooks and every retry.
-        variables = await mail_variables(mail, self.settings.FRONTEND_URL)
-        await asyncio.gather(*(self.deliver_with_retries(setting, mail, variables) for setting in enabled))
+                settings.append(("address webhook", WebhookSettings.model_validate(stored)))
+        return [(name, setting) for name, setting in settings if setting.enabled and setting.url]
 
-    async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:
-        await self.fire(mail)
+    async def deliver(self, mail: StoredMail, delivery_id: int, report: MailStoredReport) -> bool:
+        """The outbox's `webhook`: one attempt at each webhook of the mail, at once; False when
+        it has none. DeliveryFailed names each that failed (final when every failure is of a
+        setting that cannot be delivered)."""
+        if not self.settings.ENABLE_WEBHOOK:
+            return False
+        targets = await self._targets(mail)
+        if not targets:
+            return False
+        variables = await mail_variables(mail, self.settings.FRONTEND_URL)
+        outcomes = await asyncio.gather(
+            *(self._deliver(setting, variables, delivery_id) for _, setting in targets),
+            return_exceptions=True,
+        )
+        failures: list[tuple[str, WebhookFailed]] = []
+        for (name, _), outcome in zip(targets, outcomes, strict=True):
+            if isinstance(outcome, WebhookFailed):
+                failures.append((name, outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        if failures:
+            reason = "; ".join(f"{name}: {exc}" for name, exc in failures)
+            raise DeliveryFailed(reason, final=all(isinstance(exc, Undeliverable) for _, exc in failures))
+        return True

@@ -1,12 +1,13 @@
 """The "mail stored" event (API.md §5): what the pipeline publishes once a mail is committed.
 
-Subscribers — forwarding, extraction, webhooks, auto-reply, and later push and Telegram — are
-registered at start-up by `tempmail.services`, in the order they run; the pipeline knows none of
-them. All of it runs after SMTP has answered 250, in background tasks that are tracked so
-shutdown can let them finish; a failing subscriber is logged and never affects the stored mail or
-the others. Subscribers run one after the other over a whole group of mails (what was queued
-while the workers waited), so one that writes to the database (the extraction's metadata) can
-do it once per group.
+Subscribers — the extraction, then the deliveries of the outbox (forwarding, webhooks,
+auto-reply: `tempmail.inbound.outbox`, whose rows were written with the mail, so none is lost if this
+queue is), and later push and Telegram — are registered at start-up by `tempmail.services`, in
+the order they run; the pipeline knows none of them. All of it runs after SMTP has answered 250,
+in background tasks that are tracked so shutdown can let them finish; a failing subscriber is
+logged and never affects the stored mail or the others. Subscribers run one after the other over
+a whole group of mails (what was queued while the workers waited), so one that writes to the
+database (the extraction's metadata) can do it once per group.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class StoredMail:
     ai_answer: Any = None
     # {type, result, result_text} once the extraction found something, else None.
     extracted: dict[str, str] | None = None
+    # The outbox rows written with it (`tempmail.inbound.outbox`): none, none to claim.
+    deliveries: tuple[str, ...] = ()
     _parsed: ParsedMail | None = field(default=None, repr=False)
 
     async def parsed(self) -> ParsedMail:

@@ -3,7 +3,9 @@
 The order is API.md §5: checks that may reject each recipient run first, then every accepted
 recipient is stored in one transaction, and only after that commit may SMTP answer 250.
 Stages are small callables, each switched by its own setting, so that SMTP and
-`POST /admin/test/receive_mail` run exactly the same code.
+`POST /admin/test/receive_mail` run exactly the same code. The outbox rows of what the mail
+then owes (forward, webhook, auto-reply: `tempmail.inbound.outbox`) are written in the same
+transaction as the mail.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings
 from tempmail.db.addresses import AddressStore
 from tempmail.db.mails import MailStore, NewMail
+from tempmail.db.tables import utcnow
 from tempmail.inbound.attachments import EXCEED_SIZE, strip_attachments
 from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.junk import AuthResults, JunkFilter
 from tempmail.inbound.mail_stored import MailStored, StoredMail
+from tempmail.inbound.outbox import Outbox
 from tempmail.inbound.parse import header_block
 
 log = logging.getLogger(__name__)
@@ -149,6 +153,7 @@ class Pipeline:
         accounts: AccountSettingsService,
         mail_stored: MailStored,
         meter: IngestMeter,
+        outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
         self.mails = mails
@@ -157,6 +162,7 @@ class Pipeline:
         self.auth = JunkFilter(settings)
         self.mail_stored = mail_stored
         self.meter = meter
+        self.outbox = outbox
         self.stages: list[Stage] = [
             self._our_domain,
             self._blocked_sender,
@@ -192,9 +198,12 @@ class Pipeline:
             else:
                 accepted.append(delivery)
         if accepted:
-            result.stored_ids = await self._store(mail, accepted)
+            kinds = await self.outbox.kinds() if self.outbox is not None else ()
+            result.stored_ids = await self._store(mail, accepted, kinds)
             stored = [
-                StoredMail(mail_id, d.recipient, mail.mail_from, d.raw, ai_answer=mail.ai_answer)
+                StoredMail(
+                    mail_id, d.recipient, mail.mail_from, d.raw, ai_answer=mail.ai_answer, deliveries=kinds
+                )
                 for mail_id, d in zip(result.stored_ids, accepted, strict=True)
             ]
             if wait_after_store:
@@ -204,13 +213,19 @@ class Pipeline:
                 self.mail_stored.publish(stored)
         return result
 
-    async def _store(self, mail: InboundMail, deliveries: list[Delivery]) -> list[int]:
+    async def _store(
+        self, mail: InboundMail, deliveries: list[Delivery], kinds: tuple[str, ...]
+    ) -> list[int]:
+        """Commit the accepted copies, each with its outbox rows of `kinds`."""
+        due = utcnow() + self.outbox.due() if self.outbox is not None and kinds else None
         rows = [
             NewMail(
                 address=d.recipient,
                 source=mail.mail_from,
                 raw=d.raw,
                 message_id=message_id_of(mail.headers),
+                deliveries=kinds,
+                deliveries_due=due,
             )
             for d in deliveries
         ]

@@ -5,13 +5,16 @@ matches the address's `source_prefix` gets the reply, however often that sender 
 and the reference's tests expect a reply to each qualifying mail. The reply says
 `Auto-Submitted: auto-replied`, so a well-behaved responder on the other side does not answer
 it; with AUTO_REPLY_SKIP_AUTOMATED (ours, off by default) we do not answer automated mail either
-(RFC 3834 §2), so two responders can never keep answering each other.
+(RFC 3834 §2), so two responders can never keep answering each other. Each reply is a delivery
+of the outbox (`tempmail.inbound.outbox`), written with the mail while ENABLE_AUTO_REPLY is on and
+retried with back-off when the relay fails.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from email.message import EmailMessage
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +23,7 @@ from tempmail.db.auto_reply import AutoReplyStore
 from tempmail.db.kv import CACHE_SECONDS
 from tempmail.errors import ApiError, InvalidMail, SendFailed
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
+from tempmail.inbound.outbox import DeliveryFailed
 from tempmail.inbound.pipeline import HeaderBlock, header_of
 from tempmail.outbound.relays import OutgoingMail, Sender, build_message
 from tempmail.ttl_cache import Generation, TtlCache
@@ -120,22 +124,24 @@ class AutoReplyService:
         cached = await self._settings.fetch(address, lambda: self.store.get(address))
         return cached if isinstance(cached, dict) else None
 
-    async def reply(self, mail: StoredMail) -> bool:
-        """Answer `mail` if its address wants to. True once the reply was handed to the relay,
-        even if the relay then refused it (the test route's `replyCalled`: the reference's
-        reply hook was called)."""
+    async def switched_on(self) -> bool:
+        """Whether received mail gets an `auto_reply` row (ENABLE_AUTO_REPLY)."""
+        return self.enabled
+
+    async def _reply_to(self, mail: StoredMail) -> EmailMessage | None:
+        """The reply `mail` gets, if its address wants to answer it."""
         parent = header_of(mail.raw, "Message-ID")
         if not self.enabled or not parent or not mail.mail_from:
-            return False
+            return None
         if self.skip_automated and is_automated(mail):
-            return False
+            return None
         settings = await self._settings_of(mail.address)
         if not settings or not settings["enabled"]:
-            return False
+            return None
         if not sender_matches(settings["source_prefix"] or "", mail.mail_from):
-            return False
+            return None
         try:
-            message = build_message(
+            return build_message(
                 OutgoingMail(
                     from_address=mail.address,
                     from_name=settings["name"] or mail.address,
@@ -149,12 +155,18 @@ class AutoReplyService:
             )
         except InvalidMail as exc:
             log.warning("auto-reply from %s to %s cannot be built: %s", mail.address, mail.mail_from, exc)
+            return None
+
+    async def deliver(self, mail: StoredMail, delivery_id: int, report: MailStoredReport) -> bool:
+        """The outbox's `auto_reply`: False when the mail gets none. The report's `replied`
+        (the test route's `replyCalled`: the reference's reply hook was called) is set once the
+        reply is handed to the relay, even if the relay then refuses it."""
+        message = await self._reply_to(mail)
+        if message is None:
             return False
+        report.replied = True
         try:
             await self.sender.send(message)
         except SendFailed as exc:
-            log.warning("auto-reply from %s to %s failed: %s", mail.address, mail.mail_from, exc)
+            raise DeliveryFailed(f"auto-reply to {mail.mail_from}: {exc}") from exc
         return True
-
-    async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:
-        report.replied |= await self.reply(mail)

@@ -1,19 +1,19 @@
 """Forwarding: a copy of every received mail to FORWARD_ADDRESS_LIST and to the domain rules: the
 admin's `emailRuleSettings.emailForwardingList`, or, while the admin has none,
-SUBDOMAIN_FORWARD_ADDRESS_LIST (the same `[{domains, forward}]` shape)."""
+SUBDOMAIN_FORWARD_ADDRESS_LIST (the same `[{domains, forward}]` shape).
+
+Each copy is a delivery of the outbox (`tempmail.inbound.outbox`): written with the mail while
+any of those lists is set, retried with back-off when the relay fails."""
 
 from __future__ import annotations
-
-import logging
 
 from tempmail.accounts.settings import AccountSettingsService
 from tempmail.config import Settings
 from tempmail.errors import SendFailed
 from tempmail.inbound.mail_stored import MailStoredReport, StoredMail
+from tempmail.inbound.outbox import DeliveryFailed
 from tempmail.inbound.pipeline import header_of
 from tempmail.outbound.relays import Sender
-
-log = logging.getLogger(__name__)
 
 # Put on every forwarded copy: a copy that comes back to us (a forward target on one of our own
 # domains) is not forwarded again, so two rules can never bounce a mail between them forever.
@@ -42,19 +42,25 @@ class Forwarder:
                 targets.append(str(rule["forward"]))
         return [t for t in dict.fromkeys(t.strip() for t in targets) if t and t.lower() != address]
 
-    async def forward(self, mail: StoredMail) -> list[str]:
+    async def configured(self) -> bool:
+        """Whether any list may forward: a received mail then gets a `forward` row (its
+        targets are worked out when it is delivered)."""
+        if self.settings.FORWARD_ADDRESS_LIST or self.settings.SUBDOMAIN_FORWARD_ADDRESS_LIST:
+            return True
+        return bool((await self.accounts.get()).emailRuleSettings.get("emailForwardingList"))
+
+    async def deliver(self, mail: StoredMail, delivery_id: int, report: MailStoredReport) -> bool:
+        """The outbox's `forward`: the copy to every target in one relay transaction; False
+        when there is none (or the mail is a forwarded copy itself)."""
         if header_of(mail.raw, FORWARD_MARKER):
-            return []
+            return False
         targets = await self.targets(mail.address)
         if not targets:
-            return []
+            return False
         marked = f"{FORWARD_MARKER}: {mail.address}\r\n".encode() + mail.raw
         try:
             await self.sender.send_raw(marked, mail.address, targets)
         except SendFailed as exc:
-            log.warning("forwarding mail %s to %s failed: %s", mail.id, targets, exc)
-            return []
-        return targets
-
-    async def on_mail_stored(self, mail: StoredMail, report: MailStoredReport) -> None:
-        report.forwarded_to += await self.forward(mail)
+            raise DeliveryFailed(f"forward to {', '.join(targets)}: {exc}") from exc
+        report.forwarded_to += targets
+        return True
