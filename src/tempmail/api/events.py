@@ -157,13 +157,13 @@ def event_stream(
     return EventStream(live, live.listen(addresses), resume_after, services.settings.EVENTS_HEARTBEAT_SECONDS)
 
 
-@address_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream)
+@address_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream, status_code=200)
 async def address_events(claim: AddressDep, services: ServicesDep, resume_after: ResumeDep) -> EventStream:
     """The address's new and deleted mail, as it happens."""
     return event_stream(services, [claim.address], resume_after)
 
 
-@user_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream)
+@user_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream, status_code=200)
 async def user_events(claim: UserDep, services: ServicesDep, resume_after: ResumeDep) -> EventStream:
     """The mail of every address bound to the user when the stream opens (reconnect to follow
     a new binding)."""
@@ -171,7 +171,7 @@ async def user_events(claim: UserDep, services: ServicesDep, resume_after: Resum
     return event_stream(services, bound, resume_after)
 
 
-@admin_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream)
+@admin_router.get("/events", responses=STREAM_ANSWERS, response_class=EventStream, status_code=200)
 async def admin_events(
     services: ServicesDep,
     resume_after: ResumeDep,

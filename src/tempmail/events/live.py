@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Events a listener may have waiting before it is ended (see the module's docstring).
 QUEUE_LIMIT = 1000
-# Mails a resuming stream is sent at most from the database; more, and it should read pages.
+# Mails a resuming stream reads from the database at a time (page after page until none is left).
 CATCH_UP_LIMIT = 1000
 
 
@@ -64,9 +64,6 @@ class Listener:
         self.addresses = addresses
         self._events: deque[MailEvent | None] = deque()
         self._waiter: asyncio.Future[None] | None = None
-
-    def wants(self, address: str | None) -> bool:
-        return self.addresses is None or address in self.addresses
 
     def offer(self, event: MailEvent) -> bool:
         """Queue the event; False when QUEUE_LIMIT are waiting already."""
@@ -132,6 +129,10 @@ class LiveMail:
         self.mails = mails
         self.extraction = extraction
         self._listeners: set[Listener] = set()
+        # The same listeners by the address they want, and those that want every address: a
+        # burst of mail meets thousands of open streams, each wanting one address.
+        self._by_address: dict[str, set[Listener]] = {}
+        self._everyone: set[Listener] = set()
         # Changes in commit order, turned into events one batch after another, so that a
         # mail's event never comes after its deletion's.
         self._changes: asyncio.Queue[list[MailChange]] = asyncio.Queue()
@@ -145,13 +146,31 @@ class LiveMail:
         """A new listener; changes committed from now on reach it. `end` it when done."""
         listener = Listener(None if addresses is None else frozenset(addresses))
         self._listeners.add(listener)
+        if listener.addresses is None:
+            self._everyone.add(listener)
+        else:
+            for address in listener.addresses:
+                self._by_address.setdefault(address, set()).add(listener)
         self.feed.listening(True)
         return listener
 
     def end(self, listener: Listener) -> None:
+        if listener not in self._listeners:
+            return
         self._listeners.discard(listener)
+        self._everyone.discard(listener)
+        for address in listener.addresses or ():
+            wanting = self._by_address.get(address)
+            if wanting is not None:
+                wanting.discard(listener)
+                if not wanting:
+                    del self._by_address[address]
         if not self._listeners:
             self.feed.listening(False)
+
+    def _wanting(self, address: str | None) -> list[Listener]:
+        by_address = self._by_address.get(address) if address is not None else None
+        return [*self._everyone, *(by_address or ())]
 
     @property
     def listeners(self) -> int:
@@ -170,11 +189,10 @@ class LiveMail:
             if after_id is not None and newest > after_id:
                 return page
             known = newest if after_id is None else after_id
-            deadline = asyncio.get_running_loop().time() + seconds
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + seconds
             with contextlib.suppress(TimeoutError):
-                while (
-                    event := await listener.next(deadline - asyncio.get_running_loop().time())
-                ) is not None:
+                while (event := await listener.next(deadline - loop.time())) is not None:
                     if event.kind == "mail" and event.id > known:
                         return await read()
             return page
@@ -183,7 +201,7 @@ class LiveMail:
 
     async def missed(self, after_id: int, addresses: Collection[str] | None) -> list[MailEvent]:
         """The events of the mails stored after `after_id` (for `addresses`; every address when
-        None), oldest first, at most CATCH_UP_LIMIT: what a resuming stream missed."""
+        None), oldest first, a page of at most CATCH_UP_LIMIT: what a resuming stream missed."""
         if addresses is not None and not addresses:
             return []
         owners = None if addresses is None else list(addresses)
@@ -205,7 +223,7 @@ class LiveMail:
                 log.exception("handing out %d mail changes failed", len(changes))
 
     async def _hand_out(self, changes: list[MailChange]) -> None:
-        wanted = [c for c in changes if any(listener.wants(c.address) for listener in self._listeners)]
+        wanted = [c for c in changes if self._everyone or c.address in self._by_address]
         added = [c.id for c in wanted if not c.deleted]
         rows = {row.id: row for row in await self.mails.with_ids(added)} if added else {}
         for change in wanted:
@@ -215,8 +233,8 @@ class LiveMail:
                 event = await self._event(rows[change.id])
             else:  # deleted again before it could be read
                 continue
-            for listener in list(self._listeners):
-                if listener.wants(change.address) and not listener.offer(event):
+            for listener in self._wanting(change.address):
+                if not listener.offer(event):
                     log.info("an event stream fell %d events behind; ending it", QUEUE_LIMIT)
                     self.end(listener)
                     listener.close()
@@ -226,8 +244,7 @@ class LiveMail:
         them (a stream would otherwise stay open for as long as its client likes)."""
         for listener in list(self._listeners):
             listener.close()
-        self._listeners.clear()
-        self.feed.listening(False)
+            self.end(listener)
 
     async def close(self) -> None:
         self.end_all()
