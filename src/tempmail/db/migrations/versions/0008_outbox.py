@@ -9,7 +9,8 @@ the leases that let one node at a time run a scheduled job.
 - `job_leases`: a row per scheduled job, naming the node that runs it until `until` (seconds
   since the epoch, for sub-second intervals), and how many runs it has had.
 
-Plain tables on both back ends: the same `create_table` serves SQLite and PostgreSQL.
+Plain tables on both back ends: the same `create_table` serves SQLite and PostgreSQL. Like
+the migrations before it, it can run again on a database set back to an older revision.
 
 Revision ID: 0008
 Revises: 0007
@@ -45,10 +46,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("done_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
     )
-    op.create_index("idx_deliveries_due", "deliveries", ["status", "next_attempt_at"])
-    op.create_index("idx_deliveries_status_id", "deliveries", ["status", "id"])
-    op.create_index("idx_deliveries_mail_id", "deliveries", ["mail_id"])
+    op.create_index("idx_deliveries_due", "deliveries", ["status", "next_attempt_at"], if_not_exists=True)
+    op.create_index("idx_deliveries_status_id", "deliveries", ["status", "id"], if_not_exists=True)
+    op.create_index("idx_deliveries_mail_id", "deliveries", ["mail_id"], if_not_exists=True)
     op.create_table(
         "job_leases",
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -56,6 +58,7 @@ def upgrade() -> None:
         sa.Column("until", sa.Float(), nullable=False),
         sa.Column("runs", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
+        if_not_exists=True,
     )
 
 
