@@ -38,10 +38,12 @@ from tempmail.app import create_app
 from tempmail.config import ConfigError, Settings, load_settings
 from tempmail.db.engine import Database
 from tempmail.http.protocol import HttpProtocol
+from tempmail.imap.server import ImapListeners
 from tempmail.inbound.smtp import InboundServer
 from tempmail.jobs import server_scheduler
 from tempmail.maintenance import backup
 from tempmail.services import Secrets, Services
+from tempmail.submission.server import SubmissionServer
 from tempmail.ttl_cache import SharedGeneration
 
 MAIL_STORED_DRAIN_SECONDS = 10.0
@@ -66,6 +68,12 @@ class Worker:
     secrets: Secrets
     generation: SharedGeneration
     supervisor: int
+    # SMTP submission's sockets (STARTTLS, implicit TLS); None where it is off.
+    submission: socket.socket | None = None
+    submission_tls: socket.socket | None = None
+    # IMAP's sockets (plain with STARTTLS, implicit TLS); None where it is off.
+    imap: socket.socket | None = None
+    imap_tls: socket.socket | None = None
 
     @property
     def runs_jobs(self) -> bool:
@@ -104,11 +112,20 @@ class _EmbeddedServer(uvicorn.Server):
         return await super().on_tick(counter)
 
 
-def _banner(settings: Settings, generated_password: str | None, http_port: int, smtp_port: int) -> None:
+def _banner(
+    settings: Settings,
+    generated_password: str | None,
+    http_port: int,
+    smtp_port: int,
+    more: Sequence[tuple[str, str, int]] = (),
+) -> None:
+    """`more`: the other listeners, (name, host, bound port) each."""
     workers = f", {settings.worker_count} workers" if settings.worker_count > 1 else ""
+    others = "".join(f", {name} on {host}:{port}" for name, host, port in more)
     print(
         f"tempmail {__version__}: HTTP on {settings.http_host_port[0]}:{http_port}, "
-        f"SMTP on {settings.smtp_host_port[0]}:{smtp_port}, domains {', '.join(settings.DOMAINS)}{workers}",
+        f"SMTP on {settings.smtp_host_port[0]}:{smtp_port}{others}, "
+        f"domains {', '.join(settings.DOMAINS)}{workers}",
         flush=True,
     )
     if generated_password:
@@ -163,11 +180,15 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
             smtp_port = await smtp.start(*settings.smtp_host_port)
         else:
             await smtp.start(sock=worker.smtp)
-        running.push_async_callback(smtp.stop)
+        listeners: list[InboundServer] = [smtp]
+        # Stopped together: each drains its sessions in parallel with the others.
+        running.push_async_callback(_stop_listeners, listeners)
+        others = await _start_submission(settings, services, worker, listeners)
+        others += await _start_imap(settings, services, worker, running)
         if worker is None:
             # Bind before serving, so a port in use fails here and the banner shows the real port.
             sock = config.bind_socket()
-            _banner(settings, services.generated_admin_password, sock.getsockname()[1], smtp_port)
+            _banner(settings, services.generated_admin_password, sock.getsockname()[1], smtp_port, others)
         else:
             sock = worker.http
             print(
@@ -188,6 +209,54 @@ async def serve(settings: Settings, worker: Worker | None = None) -> None:
     log.info("stopped")
 
 
+async def _start_submission(
+    settings: Settings, services: Services, worker: Worker | None, listeners: list[InboundServer]
+) -> list[tuple[str, str, int]]:
+    """SMTP submission's listeners (none when it is off), added to `listeners` as they start;
+    returns (name, host, port) of each, for the banner."""
+    started = []
+    for implicit_tls, address in (
+        (False, settings.submission_host_port),
+        (True, settings.submission_tls_host_port),
+    ):
+        if address is None:
+            continue
+        server = SubmissionServer(settings, services, implicit_tls)
+        if worker is None:
+            port = await server.start(*address)
+        else:
+            inherited = worker.submission_tls if implicit_tls else worker.submission
+            assert inherited is not None
+            port = await server.start(sock=inherited)
+        listeners.append(server)
+        started.append((server.name, address[0], port))
+    return started
+
+
+async def _start_imap(
+    settings: Settings, services: Services, worker: Worker | None, running: contextlib.AsyncExitStack
+) -> list[tuple[str, str, int]]:
+    """IMAP's listeners (none when it is off), stopped before the services close; returns
+    (name, host, port) of each, for the banner."""
+    plain, implicit = settings.imap_host_port, settings.imap_tls_host_port
+    if plain is None and implicit is None:
+        return []
+    imap = ImapListeners(services)
+    running.push_async_callback(imap.stop)
+    if worker is None:
+        ports = await imap.start(plain, implicit)
+    else:
+        ports = await imap.start(worker.imap, worker.imap_tls)
+    names = [
+        (name, where) for name, where in (("IMAP", plain), ("IMAP (TLS)", implicit)) if where is not None
+    ]
+    return [(name, where[0], port) for (name, where), port in zip(names, ports, strict=True)]
+
+
+async def _stop_listeners(listeners: list[InboundServer]) -> None:
+    await asyncio.gather(*(listener.stop() for listener in listeners))
+
+
 def _listen(host: str, port: int, *, dual_stack: bool) -> socket.socket:
     """A listening socket for the workers to share, bound as one process binds its own: with
     SO_REUSEADDR, and on an IPv6 address taking IPv4 too as uvicorn's does (`dual_stack`) or
@@ -198,18 +267,45 @@ def _listen(host: str, port: int, *, dual_stack: bool) -> socket.socket:
     return socket.create_server((host, port), family=family, dualstack_ipv6=dual)
 
 
+def _listen_if(bound: list[socket.socket], *addresses: tuple[str, int] | None) -> list[socket.socket | None]:
+    """A listening socket for each address that is set (None for one that is not), each also
+    added to `bound`, so that a failure after it closes it too."""
+    sockets: list[socket.socket | None] = []
+    for address in addresses:
+        sock = None if address is None else _listen(*address, dual_stack=False)
+        sockets.append(sock)
+        if sock is not None:
+            bound.append(sock)
+    return sockets
+
+
 def _supervise(settings: Settings, count: int) -> int:
     """Run `count` workers (see the module's docstring); return the server's exit code."""
     # On a loop of its own, closed before the first fork: nothing asynchronous (a connection, a
     # driver's or an executor's thread) may be copied half-alive into the workers.
     prepared = asyncio.run(Services.prepare(settings))
     http = _listen(*settings.http_host_port, dual_stack=True)
+    bound = [http]
     try:
         smtp = _listen(*settings.smtp_host_port, dual_stack=False)
+        bound.append(smtp)
+        submission = _listen_if(bound, settings.submission_host_port, settings.submission_tls_host_port)
+        imap = _listen_if(bound, settings.imap_host_port, settings.imap_tls_host_port)
     except BaseException:
-        http.close()
+        for sock in bound:
+            sock.close()
         raise
-    _banner(settings, prepared.generated_admin_password, http.getsockname()[1], smtp.getsockname()[1])
+    more = [
+        (name, address[0], sock.getsockname()[1])
+        for name, address, sock in (
+            ("SMTP submission", settings.submission_host_port, submission[0]),
+            ("SMTP submission (TLS)", settings.submission_tls_host_port, submission[1]),
+            ("IMAP", settings.imap_host_port, imap[0]),
+            ("IMAP (TLS)", settings.imap_tls_host_port, imap[1]),
+        )
+        if address is not None and sock is not None
+    ]
+    _banner(settings, prepared.generated_admin_password, http.getsockname()[1], smtp.getsockname()[1], more)
     generation = SharedGeneration(count)
     supervisor = os.getpid()
     # Blocked before the first fork, so that none is lost before `_wait` waits for them; each
@@ -223,7 +319,23 @@ def _supervise(settings: Settings, count: int) -> int:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _work(settings, Worker(index, count, http, smtp, prepared, generation, supervisor), mask)
+                _work(
+                    settings,
+                    Worker(
+                        index,
+                        count,
+                        http,
+                        smtp,
+                        prepared,
+                        generation,
+                        supervisor,
+                        submission=submission[0],
+                        submission_tls=submission[1],
+                        imap=imap[0],
+                        imap_tls=imap[1],
+                    ),
+                    mask,
+                )
             workers[pid] = index
     except OSError as exc:
         log.error("cannot start worker %d of %d: %s", len(workers), count, exc)
@@ -233,8 +345,8 @@ def _supervise(settings: Settings, count: int) -> int:
     finally:
         # Only the workers accept: once they all stop listening, connections are refused at
         # once instead of waiting in a queue no one reads.
-        http.close()
-        smtp.close()
+        for sock in bound:
+            sock.close()
     return _wait(workers)
 
 
@@ -351,6 +463,10 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--http", metavar="HOST:PORT", help="HTTP listen address (HTTP_LISTEN)")
     serve_cmd.add_argument("--smtp", metavar="HOST:PORT", help="SMTP listen address (SMTP_LISTEN)")
     serve_cmd.add_argument(
+        "--submission", metavar="HOST:PORT", help="SMTP submission for mail clients (SUBMISSION_LISTEN)"
+    )
+    serve_cmd.add_argument("--imap", metavar="HOST:PORT", help="IMAP for mail clients (IMAP_LISTEN)")
+    serve_cmd.add_argument(
         "--workers", type=int, metavar="N", help="processes sharing the ports (WORKERS; 0 = one per core)"
     )
     serve_cmd.add_argument("--config", type=Path, metavar="FILE", help="TOML file of settings")
@@ -371,6 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["HTTP_LISTEN"] = args.http
     if getattr(args, "smtp", None):
         overrides["SMTP_LISTEN"] = args.smtp
+    if getattr(args, "submission", None):
+        overrides["SUBMISSION_LISTEN"] = args.submission
+    if getattr(args, "imap", None):
+        overrides["IMAP_LISTEN"] = args.imap
     if getattr(args, "workers", None) is not None:
         overrides["WORKERS"] = args.workers
     try:

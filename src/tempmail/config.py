@@ -251,6 +251,22 @@ class Settings(BaseSettings):
     SMTP_HOSTNAME: str = Field(default_factory=socket.getfqdn)
     SMTP_TLS_CERT: str = ""
     SMTP_TLS_KEY: str = ""
+    # Ours: the certificate of the mail-client ports (IMAP, and its STARTTLS); unset, the SMTP
+    # one (SMTP_TLS_CERT/SMTP_TLS_KEY) serves them too, so one pair of PEM files is enough.
+    TLS_CERT_FILE: str = ""
+    TLS_KEY_FILE: str = ""
+    # Ours: the IMAP server (tempmail.imap), off when empty; `IMAP_TLS_LISTEN` is its port of TLS
+    # from the first byte (1993 documented), which needs a certificate. Without one the plain
+    # port refuses logins (LOGINDISABLED) to all but loopback, unless IMAP_ALLOW_PLAINTEXT.
+    IMAP_LISTEN: str = ""
+    IMAP_TLS_LISTEN: str = ""
+    IMAP_ALLOW_PLAINTEXT: bool = False
+    # Ours: SMTP submission for mail clients (tempmail.submission), off when empty; 1587
+    # documented, with STARTTLS, and SUBMISSION_TLS_LISTEN (1465) with TLS from the first byte,
+    # both on the certificate above. AUTH only over TLS unless SUBMISSION_ALLOW_PLAINTEXT.
+    SUBMISSION_LISTEN: str = ""
+    SUBMISSION_TLS_LISTEN: str = ""
+    SUBMISSION_ALLOW_PLAINTEXT: bool = False
     MAX_MESSAGE_SIZE: int = Field(default=26_214_400, gt=0)
     # SMTP sessions: seconds a client may stay silent before it is cut off, and how many
     # connections one worker keeps open per client address and in all (see inbound/smtp.py).
@@ -458,6 +474,8 @@ class Settings(BaseSettings):
         "ENABLE_AGENT_EMAIL_INFO",
         "ENABLE_GLOBAL_TURNSTILE_CHECK",
         "ENABLE_ANOTHER_WORKER",
+        "IMAP_ALLOW_PLAINTEXT",
+        "SUBMISSION_ALLOW_PLAINTEXT",
         mode="before",
     )
     @classmethod
@@ -553,6 +571,38 @@ class Settings(BaseSettings):
         return _host_port(self.SMTP_LISTEN, "SMTP_LISTEN")
 
     @property
+    def imap_host_port(self) -> tuple[str, int] | None:
+        """Where IMAP listens; None when it is off (IMAP_LISTEN empty)."""
+        return _host_port(self.IMAP_LISTEN, "IMAP_LISTEN") if self.IMAP_LISTEN else None
+
+    @property
+    def imap_tls_host_port(self) -> tuple[str, int] | None:
+        """Where IMAP over TLS from the first byte listens; None when it is off."""
+        return _host_port(self.IMAP_TLS_LISTEN, "IMAP_TLS_LISTEN") if self.IMAP_TLS_LISTEN else None
+
+    @property
+    def submission_host_port(self) -> tuple[str, int] | None:
+        """Where SMTP submission listens; None when it is off (SUBMISSION_LISTEN empty)."""
+        return _host_port(self.SUBMISSION_LISTEN, "SUBMISSION_LISTEN") if self.SUBMISSION_LISTEN else None
+
+    @property
+    def submission_tls_host_port(self) -> tuple[str, int] | None:
+        """Where SMTP submission over TLS from the first byte listens; None when it is off."""
+        if not self.SUBMISSION_TLS_LISTEN:
+            return None
+        return _host_port(self.SUBMISSION_TLS_LISTEN, "SUBMISSION_TLS_LISTEN")
+
+    @property
+    def mail_client_tls(self) -> tuple[str, str] | None:
+        """(certificate, key) PEM paths of the mail-client ports: TLS_CERT_FILE/TLS_KEY_FILE, else
+        SMTP_TLS_CERT/SMTP_TLS_KEY; None when neither pair is set."""
+        if self.TLS_CERT_FILE:
+            return self.TLS_CERT_FILE, self.TLS_KEY_FILE
+        if self.SMTP_TLS_CERT:
+            return self.SMTP_TLS_CERT, self.SMTP_TLS_KEY
+        return None
+
+    @property
     def worker_pool_size(self) -> int:
         """DATABASE_POOL_SIZE shared out among the workers, so that a node keeps the
         connections the setting says however many workers it runs."""
@@ -607,7 +657,26 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(_describe(exc)) from exc
     if bool(settings.SMTP_TLS_CERT) != bool(settings.SMTP_TLS_KEY):
         raise ConfigError("SMTP_TLS_CERT and SMTP_TLS_KEY: set both or neither")
+    if bool(settings.TLS_CERT_FILE) != bool(settings.TLS_KEY_FILE):
+        raise ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither")
+    settings.imap_host_port  # noqa: B018 - validated here so a bad value stops start-up
+    if settings.imap_tls_host_port is not None and settings.mail_client_tls is None:
+        raise ConfigError("IMAP_TLS_LISTEN: needs a certificate (TLS_CERT_FILE and TLS_KEY_FILE)")
+    _check_submission(settings)
     return settings
+
+
+def _check_submission(settings: Settings) -> None:
+    """Submission's ports parse, and a client can log in on them: with a certificate, or over
+    plaintext when the operator says so (a port where every AUTH is refused is a mistake)."""
+    plain, tls = settings.submission_host_port, settings.submission_tls_host_port
+    if tls is not None and settings.mail_client_tls is None:
+        raise ConfigError("SUBMISSION_TLS_LISTEN: needs a certificate (TLS_CERT_FILE and TLS_KEY_FILE)")
+    if plain is not None and settings.mail_client_tls is None and not settings.SUBMISSION_ALLOW_PLAINTEXT:
+        raise ConfigError(
+            "SUBMISSION_LISTEN: logins need STARTTLS, so a certificate (TLS_CERT_FILE and "
+            "TLS_KEY_FILE), or SUBMISSION_ALLOW_PLAINTEXT=true"
+        )
 
 
 def _describe(exc: ValidationError) -> str:

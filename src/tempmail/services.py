@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from tempmail.accounts.addresses import AddressService
+from tempmail.accounts.mail_clients import MailClientLogins
 from tempmail.accounts.oauth2 import OAuth2Service
 from tempmail.accounts.passkeys import PasskeyService
 from tempmail.accounts.roles import Roles
@@ -32,6 +33,7 @@ from tempmail.db.deliveries import DeliveryStore
 from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
 from tempmail.db.leases import LeaseStore, lease_holder
+from tempmail.db.mail_flags import MailFlagStore
 from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
@@ -39,6 +41,7 @@ from tempmail.db.users import UserStore
 from tempmail.events.extraction import ExtractionService
 from tempmail.events.live import LiveMail
 from tempmail.events.webhooks import WebhookService
+from tempmail.inbound.client_mail import ClientMail
 from tempmail.inbound.ingest_meter import IngestMeter
 from tempmail.inbound.mail_stored import MailStored
 from tempmail.inbound.mailbox import Mailbox
@@ -106,6 +109,11 @@ class Services:
     database: DatabaseService
     admin_config: AdminConfigService
     ip_access: IpAccessService
+    # The login of mail clients (IMAP and SMTP submission): one per process, so its lockout of
+    # an IP counts the failures of both.
+    mail_logins: MailClientLogins
+    # An address's mail as mail clients (IMAP) see it: lists with flags, bytes, sent items.
+    client_mail: ClientMail
     admin_passwords: list[str]
     generated_admin_password: str | None
     # Where `tempmail.jobs` takes the leases of scheduled jobs.
@@ -218,6 +226,8 @@ class Services:
             database=DatabaseService(settings, db),
             admin_config=AdminConfigService(kv),
             ip_access=IpAccessService(kv, CounterStore(db.engine)),
+            mail_logins=MailClientLogins(settings, addresses, tokens),
+            client_mail=ClientMail(settings, mails, MailFlagStore(db.engine)),
             admin_passwords=list(prepared.admin_passwords),
             generated_admin_password=prepared.generated_admin_password,
             job_leases=LeaseStore(db.engine),

@@ -71,7 +71,7 @@ async def _rebuild(url: str, backend: str) -> None:
         async with db.engine.begin() as conn:
             assert [tuple(row) for row in await conn.execute(text(columns))] == before
             if backend == "sqlite":
-                assert await objects(conn) == kept | {"mail_deletions_logged"}
+                assert kept | {"mail_deletions_logged"} <= await objects(conn)
             newest = max(row[0] for row in before)
             await conn.execute(text("DELETE FROM raw_mails WHERE id = :id"), {"id": newest})
             await conn.execute(text(insert), {**rows[0], "at": datetime(2026, 12, 1, 10, 0, 3)})

@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from tempmail.accounts.addresses import DOMAINS_NOT_SET
-from tempmail.config import REFERENCE_VERSION, SmtpImapProxy
+from tempmail.config import REFERENCE_VERSION, ProxyEndpoint, Settings, SmtpImapProxy
 from tempmail.errors import ADDRESS_CREDENTIAL, ADMIN_PASSWORD, SITE_PASSWORD, ApiError
 from tempmail.http.body import json_or_none
 from tempmail.http.context import ServicesDep, services_of
@@ -162,6 +162,34 @@ async def credential_login(request: Request, services: ServicesDep) -> dict[str,
     return SUCCESS
 
 
+def with_submission(cfg: Settings) -> SmtpImapProxy:
+    """SMTP_IMAP_PROXY_CONFIG as the reference's frontend shows it to mail-client users, our SMTP
+    submission port in place of its proxy's SMTP port when submission is on: the STARTTLS port
+    (`starttls` when a certificate is set), else the TLS one, on SMTP_HOSTNAME. An `smtp` entry
+    the operator configured wins (behind NAT or a balancer the public port is another)."""
+    proxy = cfg.SMTP_IMAP_PROXY_CONFIG
+    plain, tls = cfg.submission_host_port, cfg.submission_tls_host_port
+    if "smtp" in proxy.model_fields_set or (plain is None and tls is None):
+        return proxy
+    port = plain[1] if plain is not None else tls[1] if tls is not None else 0
+    starttls = plain is not None and cfg.mail_client_tls is not None
+    endpoint = ProxyEndpoint(host=cfg.SMTP_HOSTNAME, port=port, starttls=starttls)
+    return proxy.model_copy(update={"smtp": endpoint})
+
+
+def with_imap(cfg: Settings, proxy: SmtpImapProxy) -> SmtpImapProxy:
+    """`proxy` with our IMAP port in place of the reference proxy's when IMAP is on: the plain
+    port (`starttls` when a certificate is set), else the TLS one, on SMTP_HOSTNAME. An `imap`
+    entry the operator configured wins, as for submission."""
+    plain, tls = cfg.imap_host_port, cfg.imap_tls_host_port
+    if "imap" in cfg.SMTP_IMAP_PROXY_CONFIG.model_fields_set or (plain is None and tls is None):
+        return proxy
+    port = plain[1] if plain is not None else tls[1] if tls is not None else 0
+    starttls = plain is not None and cfg.mail_client_tls is not None
+    endpoint = ProxyEndpoint(host=cfg.SMTP_HOSTNAME, port=port, starttls=starttls)
+    return proxy.model_copy(update={"imap": endpoint})
+
+
 @router.get(
     "/open_api/settings",
     responses=answers(ok=SETTINGS_EXAMPLE),
@@ -169,7 +197,7 @@ async def credential_login(request: Request, services: ServicesDep) -> dict[str,
 )
 async def open_settings(request: Request, services: ServicesDep) -> dict[str, Any]:
     cfg = services.settings
-    proxy = cfg.SMTP_IMAP_PROXY_CONFIG
+    proxy = with_imap(cfg, with_submission(cfg))
     return {
         "title": cfg.TITLE,
         "announcement": cfg.ANNOUNCEMENT,

@@ -255,3 +255,17 @@ job_leases = Table(
     Column("until", Float, nullable=False),
     Column("runs", BigInteger, nullable=False),
 )
+
+# The IMAP flags of a received mail (migration 0009), a row once a client set any: what a mail
+# client marked read, flagged or deleted survives its reconnects and the server's restarts. A
+# trigger on `raw_mails` deletes a mail's row with the mail, whatever path deletes it.
+mail_flags = Table(
+    "mail_flags",
+    metadata,
+    Column("mail_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("seen", Boolean, nullable=False, default=False),
+    Column("answered", Boolean, nullable=False, default=False),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("draft", Boolean, nullable=False, default=False),
+)

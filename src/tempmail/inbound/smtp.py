@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from email._header_value_parser import get_addr_spec, get_angle_addr
 from email.errors import HeaderParseError
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
@@ -110,18 +110,33 @@ class InboundHandler:
         return "250 OK"
 
 
+class Hooks(Protocol):
+    """What a listener needs of its handler besides aiosmtpd's hooks: the tasks of transactions
+    still running after their client hung up, which shutdown waits for."""
+
+    in_flight: set[asyncio.Task[Any]]
+
+
 class InboundServer:
-    """Owns the listening socket and the live sessions, so shutdown can drain them."""
+    """Owns the listening socket and the live sessions, so shutdown can drain them.
+
+    SMTP submission (`tempmail.submission`) is a subclass: its own handler and protocol, the
+    same caps, idle timeout and drain."""
+
+    name = "SMTP"
 
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+        self._set_up(settings, InboundHandler(settings, pipeline), _tls_context(settings))
+
+    def _set_up(self, settings: Settings, handler: Hooks, tls: ssl.SSLContext | None) -> None:
         self.settings = settings
-        self.handler = InboundHandler(settings, pipeline)
+        self.handler = handler
         self._server: asyncio.Server | None = None
         self._listener = _Listener(settings.SMTP_MAX_CONNECTIONS_PER_IP, settings.SMTP_MAX_CONNECTIONS)
-        self._tls = _tls_context(settings)
+        self._tls = tls
 
     def _protocol(self) -> SMTP:
-        protocol = _TrackedSMTP(
+        protocol = TrackedSMTP(
             self.handler,
             listener=self._listener,
             data_size_limit=self.settings.MAX_MESSAGE_SIZE,
@@ -135,16 +150,25 @@ class InboundServer:
         )
         return protocol
 
-    async def start(self, host: str = "", port: int = 0, sock: socket.socket | None = None) -> int:
+    async def start(
+        self,
+        host: str = "",
+        port: int = 0,
+        sock: socket.socket | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> int:
         """Listen on `host:port`, or accept on `sock`, a listening socket the workers of one
-        server share; return the bound port (useful when asked for port 0)."""
+        server share; return the bound port (useful when asked for port 0). `ssl_context`
+        makes it TLS from the first byte (submission's implicit TLS port)."""
         loop = asyncio.get_running_loop()
         if sock is not None:
-            self._server = await loop.create_server(self._protocol, sock=sock)
+            self._server = await loop.create_server(self._protocol, sock=sock, ssl=ssl_context)
         else:
-            self._server = await loop.create_server(self._protocol, host=host or None, port=port)
+            self._server = await loop.create_server(
+                self._protocol, host=host or None, port=port, ssl=ssl_context
+            )
         bound_host, bound = self._server.sockets[0].getsockname()[:2]
-        log.info("SMTP listening on %s:%d", bound_host, bound)
+        log.info("%s listening on %s:%d", self.name, bound_host, bound)
         return int(bound)
 
     async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
@@ -200,13 +224,13 @@ class _Listener:
     of its own and counts only its own connections, so with N workers a client may hold up to
     N × SMTP_MAX_CONNECTIONS_PER_IP (the kernel spreads connections over the workers). They are
     also what bounds memory: a session may buffer a line as long as MAX_MESSAGE_SIZE (see
-    _TrackedSMTP), so a worker holds at most about SMTP_MAX_CONNECTIONS × 3 × MAX_MESSAGE_SIZE.
+    TrackedSMTP), so a worker holds at most about SMTP_MAX_CONNECTIONS × 3 × MAX_MESSAGE_SIZE.
     """
 
     def __init__(self, max_per_ip: int, max_total: int) -> None:
         self.max_per_ip = max_per_ip
         self.max_total = max_total
-        self.sessions: set[_TrackedSMTP] = set()
+        self.sessions: set[TrackedSMTP] = set()
         self.per_ip: collections.Counter[str] = collections.Counter()
         self.stopping = False
         # Set whenever a session leaves DATA or closes; shutdown waits on it.
@@ -215,7 +239,7 @@ class _Listener:
         # began, and how many were refused in it without a log line.
         self._refusals: dict[str, tuple[float, int]] = {}
 
-    def admit(self, session: _TrackedSMTP, ip: str) -> bytes | None:
+    def admit(self, session: TrackedSMTP, ip: str) -> bytes | None:
         """Count the session in, or return the reply that refuses it (then it is not counted)."""
         if self.stopping:
             return SHUTTING_DOWN
@@ -231,7 +255,7 @@ class _Listener:
         self.per_ip[ip] += 1
         return None
 
-    def release(self, session: _TrackedSMTP, ip: str) -> None:
+    def release(self, session: TrackedSMTP, ip: str) -> None:
         self.sessions.discard(session)
         self.per_ip[ip] -= 1
         if self.per_ip[ip] <= 0:
@@ -280,7 +304,7 @@ class _Listener:
                 await asyncio.wait_for(self.changed.wait(), remaining)
 
 
-class _TrackedSMTP(SMTP):
+class TrackedSMTP(SMTP):
     """aiosmtpd's protocol, counted by its listener while its connection is open, liberal in
     what it takes, and told by the listener when to go.
 
@@ -446,7 +470,7 @@ async def read_data(reader: asyncio.StreamReader, limit: int) -> bytes | None:
     bytes (then all of it is read and dropped, so the session can go on after the refusal).
 
     Only CRLF . CRLF ends the data (a dot line after a bare LF is mail text, see
-    `_TrackedSMTP`); the data ends with the CRLF of its last line, as aiosmtpd's does. The
+    `TrackedSMTP`); the data ends with the CRLF of its last line, as aiosmtpd's does. The
     reader is searched for `.CRLF`, which ends most pieces where a line does not begin: each
     such piece costs one more read, a sentence ending at a line's end, say.
     """
@@ -488,7 +512,7 @@ def _parse_address(arg: str) -> tuple[str | None, str | None]:
     return str(address.addr_spec), rest
 
 
-_COMMAND_NAMES = [name for name in dir(_TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
+_COMMAND_NAMES = [name for name in dir(TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -7,6 +7,8 @@ forwarding and auto-reply), so relay choice, TLS and authentication are decided 
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import logging
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -114,6 +116,26 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
     return message
 
 
+def _envelope_recipients(payload: dict[str, object], envelope: list[str]) -> None:
+    """Hold Resend's `to`/`cc`/`bcc` of `payload` to the envelope's recipients (see
+    `Sender._send_with_resend`)."""
+    wanted = {addr.lower(): addr for addr in envelope}
+    placed: set[str] = set()
+    for key in ("to", "cc"):
+        named = payload.pop(key, [])
+        kept = [addr for addr in named if addr.lower() in wanted] if isinstance(named, list) else []
+        placed.update(addr.lower() for addr in kept)
+        if kept:
+            payload[key] = kept
+    hidden = [addr for low, addr in wanted.items() if low not in placed]
+    payload.pop("bcc", None)
+    if hidden:
+        payload["bcc"] = hidden
+    if "to" not in payload:
+        # Resend needs a `to`: a mail of Bcc recipients only goes to them as `to`.
+        payload["to"] = payload.pop("bcc", [])
+
+
 def _text_of_html(html: str) -> str:
     """A readable plain-text rendering of an HTML body, for the text alternative."""
     text = nh3.clean(html.replace("<br", "\n<br").replace("</p>", "</p>\n"), tags=set())
@@ -170,12 +192,33 @@ class Sender:
             raise SendFailed(f"{NO_BACKEND} ({domain_of(sender)})")
         await self._send_with_smtp(message, relay)
 
-    async def _send_with_resend(self, message: EmailMessage, token: str) -> None:
-        """Resend's HTTP API (POST /emails) with the bodies and threading headers of `message`."""
+    async def send_submitted(self, raw: bytes, mail_from: str, recipients: list[str]) -> None:
+        """A whole message from a mail client (SMTP submission) to its envelope recipients:
+        byte for byte through the SMTP relay of `mail_from`'s domain, or taken apart for
+        Resend, which then sends to the same recipients (those of the envelope only)."""
+        token = self.resend_token_for(mail_from)
+        if token:
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            await self._send_with_resend(message, token, envelope=recipients)
+            return
+        relay = self.relay_for(mail_from)
+        if relay is None:
+            raise SendFailed(f"{NO_BACKEND} ({domain_of(mail_from)})")
+        await self._send_with_smtp(raw, relay, mail_from, recipients)
+
+    async def _send_with_resend(
+        self, message: EmailMessage, token: str, envelope: list[str] | None = None
+    ) -> None:
+        """Resend's HTTP API (POST /emails) with the bodies and threading headers of `message`.
+        With `envelope`, the mail goes to those recipients only: those named in To and Cc keep
+        their place, the others (a mail client's Bcc) are sent as Bcc."""
         payload: dict[str, object] = {"from": str(message["From"]), "subject": str(message["Subject"])}
         for name in ("To", "Cc", "Bcc", "Reply-To"):
             if message[name]:
                 payload[name.lower().replace("-", "_")] = [a.addr_spec for a in message[name].addresses]
+        if envelope is not None:
+            _envelope_recipients(payload, envelope)
         for subtype in ("plain", "html"):
             part = message.get_body((subtype,))
             if part is not None and part.get_content_type() == f"text/{subtype}":

@@ -29,6 +29,7 @@ from tempmail.errors import ZH, ApiError, InvalidMail, SendFailed
 from tempmail.inbound.pipeline import header_of
 from tempmail.outbound.relays import NO_BACKEND, OutgoingMail, Sender, build_message, domain_of, mailbox
 from tempmail.outbound.send_quota import QuotaReached, SendQuota
+from tempmail.outbound.submitted import INVALID_FROM, read_submitted, with_transport_headers
 
 NO_LIMIT_BALANCE = 99999
 MAX_SUBJECT = 998
@@ -52,6 +53,23 @@ class SendError(Exception):
         """The reason is one of the contract's texts (not a relay's or our own detail): the
         admin routes show only those, and `Operation failed` for anything else."""
         return str(self) in ZH
+
+
+class RelayFailed(SendError):
+    """The relay did not take a submitted mail: perhaps it will later (SMTP submission answers
+    4xx, so the mail client keeps the mail and tries again), and nothing was charged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A whole message from a mail client: the address it logged in as, the envelope's
+    recipients, the bytes, and where it connected from (for the sent box's record)."""
+
+    address: str
+    address_id: int
+    recipients: list[str]
+    raw: bytes
+    client_ip: str
 
 
 class SendRequest(BaseModel):
@@ -125,6 +143,68 @@ class SendService:
         if charged and await self._charged_balance(address) <= 0:
             raise SendError(NO_BALANCE)
         await self._send(Sending(address, charged, address_id), request, account, client_ip)
+
+    async def send_submitted(self, mail: Submission) -> None:
+        """SMTP submission: `send_as_address` for a finished message, with its checks in its
+        order, its texts and its charges, and one sendbox row as the API writes it.
+
+        Each envelope recipient counts as one API send (a unit of balance, one on the quota),
+        since the API sends to one recipient a call: a message to fifty must not cost one.
+        Ours besides: the From header must be the sender (the API writes it; here the client
+        does), and a message whose only content is an attachment is not empty."""
+        address, count = mail.address, len(mail.recipients)
+        account = await self.accounts.get()
+        if not await self._ours(address):
+            raise SendError(INVALID_DOMAIN)
+        charged = not self.unlimited(address, None, account)
+        if charged and await self._charged_balance(address) < count:
+            raise SendError(NO_BALANCE)
+        for recipient in mail.recipients:
+            try:
+                mailbox(recipient, "", "recipient address")
+            except InvalidMail:
+                raise SendError(INVALID_RECIPIENT) from None
+            if any(blocked and blocked in recipient.lower() for blocked in account.sendBlockList):
+                raise SendError(RECIPIENT_BLOCKED)
+        try:
+            message = read_submitted(mail.raw)
+        except InvalidMail as exc:
+            raise SendError(str(exc)) from None
+        if message.from_address != address:
+            raise SendError(INVALID_FROM.format(address=address))
+        if not message.subject.strip():
+            raise SendError(SUBJECT_EMPTY)
+        if not message.content.strip() and not message.has_attachments:
+            raise SendError(CONTENT_EMPTY)
+        await self._quota_check(account.sendMailLimitConfig)
+        if not self.sender.can_send_from(address):
+            raise SendError(f"{NO_BACKEND} ({domain_of(address)})")
+        reserved = 0
+        try:
+            while charged and reserved < count:
+                if not await self.senders.reserve(address):
+                    raise SendError(NO_BALANCE)
+                reserved += 1
+            await self.sender.send_submitted(
+                with_transport_headers(mail.raw, address), address, mail.recipients
+            )
+        except (SendError, SendFailed) as exc:
+            for _ in range(reserved):
+                await self.senders.refund(address)
+            if isinstance(exc, SendFailed):
+                raise RelayFailed(str(exc)) from None
+            raise
+        for _ in range(count):
+            await self.quota.count_sent(account.sendMailLimitConfig)
+        await self.addresses.touch(mail.address_id)
+        request = SendRequest.model_construct(
+            from_name=message.from_name,
+            to_name="",
+            subject=message.subject,
+            content=message.content,
+            is_html=message.is_html,
+        )
+        await self.sendbox.add(address, sent_record(request, ", ".join(mail.recipients), mail.client_ip))
 
     async def _ours(self, address: str) -> bool:
         """The sender is one of our addresses: its domain is one we receive mail for."""
