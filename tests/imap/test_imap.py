@@ -335,3 +335,23 @@ def test_imap_with_several_workers(backend: str) -> None:
         assert server.stop() == 0
     finally:
         server.close()
+
+
+@pytest.mark.backends("sqlite")
+def test_ten_wrong_logins_lock_the_ip_out(backend: str) -> None:
+    """The eleventh login from an IP that failed ten times is refused, the right one too (a
+    server of its own: the lock-out is the whole loopback's)."""
+    port = free_port()
+    server = Server(backend, {"IMAP_LISTEN": f"127.0.0.1:{port}", **IMAP_ENV}).start()
+    try:
+        address = server.new_address()
+        for _ in range(10):
+            with imaplib.IMAP4("127.0.0.1", port) as conn, pytest.raises(imaplib.IMAP4.error):
+                conn.login(address["address"], "wrong password")
+        with (
+            imaplib.IMAP4("127.0.0.1", port) as conn,
+            pytest.raises(imaplib.IMAP4.error, match="too many failed logins"),
+        ):
+            conn.login(address["address"], address["jwt"])
+    finally:
+        server.close()

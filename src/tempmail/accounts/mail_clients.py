@@ -50,7 +50,8 @@ class MailClientLogins:
         self.addresses = addresses
         self.tokens = tokens
         self.failure_delay = failure_delay
-        self.failures = RateLimiter(LOCKOUT_FAILURES, LOCKOUT_WINDOW_SECONDS, LOCKOUT_MAX_SECONDS)
+        # A limiter refuses the event that goes over its limit: the tenth failure locks out.
+        self.failures = RateLimiter(LOCKOUT_FAILURES - 1, LOCKOUT_WINDOW_SECONDS, LOCKOUT_MAX_SECONDS)
 
     async def login(self, user: str, secret: str, ip: str | None) -> AddressClaim | None:
         """The address `user` names when `secret` is its JWT or its password; None (after the
