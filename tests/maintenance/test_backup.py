@@ -17,14 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 
-from tempmail.db.engine import Database
+from tempmail.db.engine import MIGRATIONS_DIR, Database
 from tests.accounts.test_user_accounts import email, register
 from tests.support import PG_START, ScratchDatabase, Server, pg_available, upgrade_to
 
 PG_TOOLS_FIX = "apt-get install postgresql-client"
-# The latest migration.
-HEAD = "0006"
+# The latest migration, as the migrations folder says.
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 # An account setting changed through the admin API (with the keys the reference requires).
 ACCOUNT_SETTINGS = {
     "blockList": ["blocked"],
