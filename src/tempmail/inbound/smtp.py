@@ -136,19 +136,20 @@ class InboundServer:
         self._tls = tls
 
     def _protocol(self) -> SMTP:
-        protocol = TrackedSMTP(
-            self.handler,
-            listener=self._listener,
-            data_size_limit=self.settings.MAX_MESSAGE_SIZE,
-            enable_SMTPUTF8=True,
-            decode_data=False,
-            hostname=self.settings.SMTP_HOSTNAME,
-            ident="tempmail ESMTP",
-            tls_context=self._tls,
-            timeout=self.settings.SMTP_IDLE_TIMEOUT,
-            loop=asyncio.get_running_loop(),
-        )
-        return protocol
+        return TrackedSMTP(self.handler, ident="tempmail ESMTP", **self._protocol_options())
+
+    def _protocol_options(self) -> dict[str, Any]:
+        """What every session of this server is built with (a subclass's protocol too)."""
+        return {
+            "listener": self._listener,
+            "data_size_limit": self.settings.MAX_MESSAGE_SIZE,
+            "enable_SMTPUTF8": True,
+            "decode_data": False,
+            "hostname": self.settings.SMTP_HOSTNAME,
+            "tls_context": self._tls,
+            "timeout": self.settings.SMTP_IDLE_TIMEOUT,
+            "loop": asyncio.get_running_loop(),
+        }
 
     async def start(
         self,

@@ -160,12 +160,7 @@ class SendService:
         if charged and await self._charged_balance(address) < count:
             raise SendError(NO_BALANCE)
         for recipient in mail.recipients:
-            try:
-                mailbox(recipient, "", "recipient address")
-            except InvalidMail:
-                raise SendError(INVALID_RECIPIENT) from None
-            if any(blocked and blocked in recipient.lower() for blocked in account.sendBlockList):
-                raise SendError(RECIPIENT_BLOCKED)
+            _check_recipient(recipient, account)
         try:
             message = read_submitted(mail.raw)
         except InvalidMail as exc:
@@ -286,12 +281,7 @@ class SendService:
         self, sending: Sending, request: SendRequest, account: AccountSettings, client_ip: str
     ) -> None:
         to_mail = request.to_mail.strip()
-        try:
-            mailbox(to_mail, "", "recipient address")
-        except InvalidMail:
-            raise SendError(INVALID_RECIPIENT) from None
-        if any(blocked and blocked in to_mail.lower() for blocked in account.sendBlockList):
-            raise SendError(RECIPIENT_BLOCKED)
+        _check_recipient(to_mail, account)
         if not request.subject.strip():
             raise SendError(SUBJECT_EMPTY)
         if not request.content.strip():
@@ -368,3 +358,13 @@ def build_message_for(
         )
     except InvalidMail as exc:
         raise SendError(str(exc)) from None
+
+
+def _check_recipient(recipient: str, account: AccountSettings) -> None:
+    """A recipient the API would send to: a valid address, not on the admin's block list."""
+    try:
+        mailbox(recipient, "", "recipient address")
+    except InvalidMail:
+        raise SendError(INVALID_RECIPIENT) from None
+    if any(blocked and blocked in recipient.lower() for blocked in account.sendBlockList):
+        raise SendError(RECIPIENT_BLOCKED)

@@ -6,7 +6,6 @@ are the inbound port's.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import ssl
 
@@ -55,14 +54,7 @@ class SubmissionServer(InboundServer):
             self.handler,
             logins=self.logins,
             implicit_tls=self.implicit_tls,
-            listener=self._listener,
-            data_size_limit=self.settings.MAX_MESSAGE_SIZE,
-            enable_SMTPUTF8=True,
-            decode_data=False,
-            hostname=self.settings.SMTP_HOSTNAME,
             ident="tempmail ESMTP submission",
-            tls_context=self._tls,
             auth_require_tls=not self.allow_plaintext,
-            timeout=self.settings.SMTP_IDLE_TIMEOUT,
-            loop=asyncio.get_running_loop(),
+            **self._protocol_options(),
         )
