@@ -172,10 +172,6 @@ class LiveMail:
         by_address = self._by_address.get(address) if address is not None else None
         return [*self._everyone, *(by_address or ())]
 
-    @property
-    def listeners(self) -> int:
-        return len(self._listeners)
-
     async def when_new(
         self, address: str, seconds: float, after_id: int | None, read: Callable[[], Awaitable[Page[MailRow]]]
     ) -> Page[MailRow]:

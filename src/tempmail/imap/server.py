@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import ssl
 from asyncio import StreamReader, StreamWriter
 
 from proxyprotocol.reader import ProxyProtocolReader
@@ -23,6 +22,7 @@ from pymap.imap import IMAPServer
 
 from tempmail.imap.config import ImapConfig
 from tempmail.imap.login import Login
+from tempmail.security.tls import server_context
 from tempmail.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,17 +30,10 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 5.0
 
 
-def server_tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 class ImapListeners:
     def __init__(self, services: Services) -> None:
         settings = services.settings
-        files = settings.mail_client_tls
-        self.tls = None if files is None else server_tls_context(*files)
+        self.tls = server_context(settings.mail_client_tls)
         plain = ImapConfig(self.tls, implicit_tls=False, allow_plaintext=settings.IMAP_ALLOW_PLAINTEXT)
         self._plain = self._callback(IMAPServer(Login(services, plain), plain), plain)
         self._implicit = None

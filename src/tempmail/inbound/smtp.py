@@ -28,6 +28,7 @@ from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
 from tempmail.config import Settings
 from tempmail.inbound.pipeline import InboundMail, Pipeline, StoreFailed
+from tempmail.security.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +127,24 @@ class InboundServer:
     name = "SMTP"
 
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
-        self._set_up(settings, InboundHandler(settings, pipeline), _tls_context(settings))
+        files = (settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY) if settings.SMTP_TLS_CERT else None
+        self._set_up(settings, InboundHandler(settings, pipeline), server_context(files))
 
-    def _set_up(self, settings: Settings, handler: Hooks, tls: ssl.SSLContext | None) -> None:
+    def _set_up(
+        self,
+        settings: Settings,
+        handler: Hooks,
+        tls: ssl.SSLContext | None,
+        implicit_tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """`tls`: the context STARTTLS offers; `implicit_tls`: TLS from the first byte
+        (submission's implicit TLS port)."""
         self.settings = settings
         self.handler = handler
         self._server: asyncio.Server | None = None
         self._listener = _Listener(settings.SMTP_MAX_CONNECTIONS_PER_IP, settings.SMTP_MAX_CONNECTIONS)
         self._tls = tls
+        self._implicit_tls = implicit_tls
 
     def _protocol(self) -> SMTP:
         return TrackedSMTP(self.handler, ident="tempmail ESMTP", **self._protocol_options())
@@ -151,23 +162,15 @@ class InboundServer:
             "loop": asyncio.get_running_loop(),
         }
 
-    async def start(
-        self,
-        host: str = "",
-        port: int = 0,
-        sock: socket.socket | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> int:
+    async def start(self, host: str = "", port: int = 0, sock: socket.socket | None = None) -> int:
         """Listen on `host:port`, or accept on `sock`, a listening socket the workers of one
-        server share; return the bound port (useful when asked for port 0). `ssl_context`
-        makes it TLS from the first byte (submission's implicit TLS port)."""
+        server share; return the bound port (useful when asked for port 0)."""
         loop = asyncio.get_running_loop()
+        tls = self._implicit_tls
         if sock is not None:
-            self._server = await loop.create_server(self._protocol, sock=sock, ssl=ssl_context)
+            self._server = await loop.create_server(self._protocol, sock=sock, ssl=tls)
         else:
-            self._server = await loop.create_server(
-                self._protocol, host=host or None, port=port, ssl=ssl_context
-            )
+            self._server = await loop.create_server(self._protocol, host=host or None, port=port, ssl=tls)
         bound_host, bound = self._server.sockets[0].getsockname()[:2]
         log.info("%s listening on %s:%d", self.name, bound_host, bound)
         return int(bound)
@@ -514,11 +517,3 @@ def _parse_address(arg: str) -> tuple[str | None, str | None]:
 
 
 _COMMAND_NAMES = [name for name in dir(TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
-
-
-def _tls_context(settings: Settings) -> ssl.SSLContext | None:
-    if not settings.SMTP_TLS_CERT:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY)
-    return context
