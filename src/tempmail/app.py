@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tempmail import __version__
 from tempmail.api import FAST_ANSWERS
 from tempmail.api import ROUTERS as API_ROUTERS
+from tempmail.config import Settings
 from tempmail.http.errors import install_error_handlers
 from tempmail.http.fast_lane import FastLane
 from tempmail.http.input_guard import InputGuard
@@ -37,19 +38,26 @@ class _Entry:
         await self.stack(scope, receive, send)
 
 
-def create_app(services: Services) -> ASGIApp:
+def routes_app(settings: Settings) -> FastAPI:
+    """The FastAPI app of every route, without services or the layers in front of it: what
+    `/openapi.json` documents, and what `python -m tempmail.docs` renders into docs/."""
     app = FastAPI(
         title="tempmail",
         version=__version__,
         description="Disposable email API, compatible with cloudflare_temp_email.",
     )
-    app.state.services = services
     for router in API_ROUTERS:
         app.include_router(router)
     app.include_router(WEB_ROUTER)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app, [*API_ROUTERS, WEB_ROUTER])
-    install_openapi(app, API_ROUTERS, services.settings)
+    install_openapi(app, API_ROUTERS, settings)
+    return app
+
+
+def create_app(services: Services) -> ASGIApp:
+    app = routes_app(services.settings)
+    app.state.services = services
     # In front of the app, outermost last: CORS answers preflights before the site password is
     # asked for, the rate limits and then the IP rules (COMPAT §4.2) come after the site
     # password, before any credential check. The web UI's page shells pass the gate: they hold

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.oauth2.client import OAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from pydantic import BaseModel, ConfigDict, Field
 
 from tempmail.accounts.users import DOMAIN_NOT_ALLOWED, UserService, normalize_email
@@ -25,11 +25,6 @@ from tempmail.config import AllowedNetwork
 from tempmail.db.kv import SettingsStore
 from tempmail.errors import ApiError
 from tempmail.security.outbound import GuardedTransport
-
-# authlib 1.9 warns on import that it runs on httpx rather than on httpx2: httpx is our choice
-# (the outbound guard is an httpx transport), and the warning was noise on every command's stderr.
-warnings.filterwarnings("ignore", "The httpx module is deprecated", AuthlibDeprecationWarning)
-from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: E402 - after the filter
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +60,9 @@ class OAuth2ProviderSettings(BaseModel):
     enableMailAllowList: bool = False
     mailAllowList: list[str] = Field(default_factory=list)
     icon: str = ""
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def _form_token_response(response: httpx.Response) -> httpx.Response:
@@ -124,25 +122,43 @@ class OAuth2Service:
             raise ApiError(400, CLIENT_ID_NOT_SET)
         return provider
 
-    def _client(self, provider: OAuth2ProviderSettings) -> AsyncOAuth2Client:
-        client = AsyncOAuth2Client(
+    @staticmethod
+    def _protocol(provider: OAuth2ProviderSettings) -> OAuth2Client:
+        """authlib's client-agnostic OAuth2 client: the authorization URL, the client's
+        credentials in the token request (client_secret_post), the token response's checks and
+        the bearer header. The requests themselves go through our httpx client and its outbound
+        guard: authlib's httpx integration is deprecated (it moves to httpx2, which the guard is
+        not written for) and warned on every start."""
+        return OAuth2Client(
+            None,
             client_id=provider.clientID,
             client_secret=provider.clientSecret,
+            token_endpoint_auth_method="client_secret_post",
             scope=provider.scope or None,
             redirect_uri=provider.redirectURL,
-            token_endpoint_auth_method="client_secret_post",
-            timeout=PROVIDER_TIMEOUT_SECONDS,
-            # A transport of its own: closing the client (after each login) closes it.
-            transport=GuardedTransport(self.allowed),
         )
+
+    @staticmethod
+    async def _exchange(
+        client: httpx.AsyncClient, oauth: OAuth2Client, provider: OAuth2ProviderSettings, code: str
+    ) -> tuple[str, dict[str, str]]:
+        """The code for a token; returns the user-info request's URL and headers, signed with it."""
+        body = prepare_token_request("authorization_code", code=code, redirect_uri=provider.redirectURL)
+        url, headers, body = oauth.client_auth("client_secret_post").prepare(
+            "POST", provider.accessTokenURL, {"Accept": "application/json", "Content-Type": FORM}, body
+        )
+        response = await client.post(url, headers=headers, content=body)
         if provider.accessTokenFormat != "json":
-            client.register_compliance_hook("access_token_response", _form_token_response)
-        return client
+            response = _form_token_response(response)
+        oauth.parse_response_token(response)
+        url, headers, _ = oauth.token_auth.prepare(provider.userInfoURL, {"Accept": "application/json"}, "")
+        return str(url), dict(headers)
 
     async def login_url(self, client_id: str | None, state: str | None) -> str:
         provider = await self._provider(client_id)
-        async with self._client(provider) as client:
-            url, _ = client.create_authorization_url(provider.authorizationURL, state=state or None)
+        url, _ = self._protocol(provider).create_authorization_url(
+            provider.authorizationURL, state=state or None
+        )
         return str(url)
 
     async def callback(self, client_id: str | None, code: str | None) -> str:
@@ -151,15 +167,18 @@ class OAuth2Service:
         if not client_id or not code:
             raise ApiError(400, CLIENT_ID_OR_CODE_MISSING)
         provider = await self._provider(client_id)
-        async with self._client(provider) as client:
+        oauth = self._protocol(provider)
+        # A transport of its own: closing the client (after each login) closes it.
+        transport = GuardedTransport(self.allowed)
+        async with httpx.AsyncClient(transport=transport, timeout=PROVIDER_TIMEOUT_SECONDS) as client:
             step = TOKEN_FAILED
             try:
-                await client.fetch_token(provider.accessTokenURL, code=code, grant_type="authorization_code")
+                url, headers = await self._exchange(client, oauth, provider, code)
                 step = USER_INFO_FAILED
-                response = await client.get(provider.userInfoURL, headers={"Accept": "application/json"})
+                response = await client.get(url, headers=headers)
                 response.raise_for_status()
                 info = response.json()
-            except (AuthlibBaseError, httpx.HTTPError, ValueError) as exc:
+            except (AuthlibBaseError, httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("OAuth2 login through %s failed (%s): %s", provider.name, step, exc)
                 raise ApiError(400, step) from None
         found = dig(info, provider.userEmailKey)

@@ -23,7 +23,7 @@ import dns.resolver
 import spf
 
 from tempmail.config import Settings
-from tempmail.inbound import dkim_fast
+from tempmail.inbound import dkim_fast, spf_dns
 from tempmail.inbound.parse import header_block
 from tempmail.inbound.worker_pool import WorkerPool
 from tempmail.ttl_cache import MISSING, TtlCache
@@ -89,8 +89,11 @@ class AuthChecker:
         self.settings = settings
         self.hostname = settings.SMTP_HOSTNAME
         self.resolver = make_resolver(settings.DNS_RESOLVER)
-        # pyspf asks dnspython's default resolver: make it ours (the configured server, cached).
+        # pyspf asks this resolver (the configured server, cached), through `resolve` rather than
+        # its own deprecated `query` (see spf_dns); so does any library that asks dnspython's
+        # default one.
         dns.resolver.default_resolver = self.resolver
+        spf_dns.install(self.resolver)
         dkim_fast.install()
         # In front of dnspython's own cache, whose lookups cost ~50 µs each even when they hit:
         # three of them per mail were a third of the check.

@@ -27,7 +27,8 @@ from typing import Any, Protocol, cast
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
 from tempmail.config import Settings
-from tempmail.inbound.pipeline import InboundMail, Pipeline, StoreFailed
+from tempmail.inbound import smtp_log
+from tempmail.inbound.pipeline import InboundMail, Pipeline, ReceiveResult, StoreFailed
 from tempmail.security.tls import server_context
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class InboundHandler:
             return "452 4.5.3 Too many recipients"
         local, _, domain = address.rpartition("@")
         if not local or not await self.pipeline.accepts_domain(domain):
-            return "550 5.7.1 Relaying denied: we do not accept mail for this domain"
+            answer = "550 5.7.1 Relaying denied: we do not accept mail for this domain"
+            smtp_log.refused_recipient(envelope.mail_from, address, _peer_ip(session), answer)
+            return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -89,9 +92,26 @@ class InboundHandler:
             mail_from=envelope.mail_from or "",
             recipients=list(envelope.rcpt_tos),
             raw=content if isinstance(content, bytes) else content.encode("utf-8"),
-            peer_ip=session.peer[0] if isinstance(session.peer, tuple) else None,
+            peer_ip=_peer_ip(session),
             helo=session.host_name or "",
         )
+        started = time.perf_counter()
+        answer, result = await self._receive(mail)
+        smtp_log.mail(
+            mail.mail_from,
+            mail.recipients,
+            len(mail.raw),
+            mail.peer_ip,
+            answer,
+            result.stored_ids if result else (),
+            result.rejected if result and result.stored_ids else (),
+            time.perf_counter() - started,
+        )
+        return answer
+
+    async def _receive(self, mail: InboundMail) -> tuple[str, ReceiveResult | None]:
+        """The mail through the pipeline: the SMTP answer, and what the pipeline did (None when
+        it failed)."""
         # Shield the delivery: a client hanging up mid-commit must not cancel it, and shutdown
         # waits for these tasks before closing the database.
         task = asyncio.ensure_future(self.pipeline.receive(mail))
@@ -100,15 +120,19 @@ class InboundHandler:
         try:
             result = await asyncio.shield(task)
         except StoreFailed:
-            return "451 4.3.0 Temporary storage failure, please retry later"
+            return "451 4.3.0 Temporary storage failure, please retry later", None
         except Exception:
             # A bug in a stage must not turn into a permanent 5xx: the sender keeps the mail
             # and retries, and the failure is in our log.
             log.exception("receiving a mail from %s failed", mail.mail_from)
-            return "451 4.3.0 Temporary failure, please retry later"
+            return "451 4.3.0 Temporary failure, please retry later", None
         if not result.stored_ids and result.rejected:
-            return f"550 5.7.1 {result.refusal()}"
-        return "250 OK"
+            return f"550 5.7.1 {result.refusal()}", result
+        return "250 OK", result
+
+
+def _peer_ip(session: Session) -> str | None:
+    return str(session.peer[0]) if isinstance(session.peer, tuple) else None
 
 
 class Hooks(Protocol):
@@ -139,6 +163,7 @@ class InboundServer:
     ) -> None:
         """`tls`: the context STARTTLS offers; `implicit_tls`: TLS from the first byte
         (submission's implicit TLS port)."""
+        smtp_log.quiet_aiosmtpd()
         self.settings = settings
         self.handler = handler
         self._server: asyncio.Server | None = None
@@ -445,6 +470,13 @@ class TrackedSMTP(SMTP):
         if content is None:
             # Whether one line or the whole is too long for the stream: the mail is too large.
             status: Any = f"552 5.3.4 Message too large: the limit is {self._data_limit} bytes"
+            smtp_log.mail(
+                self.envelope.mail_from or "",
+                self.envelope.rcpt_tos,
+                f">{self._data_limit}",
+                self._ip,
+                status,
+            )
         else:
             self.envelope.content = self.envelope.original_content = content
             status = await self._call_handler_hook("DATA")

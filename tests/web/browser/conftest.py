@@ -1,8 +1,9 @@
 """Browser tests: Debian's headless Chromium, driven by Playwright for Python, against real servers.
 
 Chromium comes from the distribution (`apt-get install chromium`), never from `playwright install`.
-Without it (or without the playwright package) these tests fail with the line that installs it;
-`-m "not browser"` deselects them on purpose.
+Without it (or without the playwright package) every one of these tests fails with the line that
+installs it, never a skip; `-m "not browser"` deselects them on purpose. TEMPMAIL_TEST_CHROMIUM
+names another Chromium binary (tests/test_browser_setup.py points it nowhere).
 
 They run on the SQLite backend only (`tests/conftest.py` deselects their PostgreSQL copies), to
 keep CI time down: the UI has no SQL of its own (its fragments call the services the JSON
@@ -12,7 +13,9 @@ PostgreSQL would double the slowest tests and prove nothing more.
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -31,18 +34,63 @@ from tests.support import Server
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("TEMPMAIL_TEST_CHROMIUM", "/usr/bin/chromium")
 # How long the UI may take to show something (polling runs every 5 s).
 UI_TIMEOUT_MS = 15_000
+
+
+PLAYWRIGHT_MISSING = "playwright is missing: pip install -e '.[test]'"
+
+
+def _deselect_hint(reason: str) -> str:
+    return f"{reason} (or deselect the browser tests with -m 'not browser')"
+
+
+def _playwright_missing() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return True
+    return False
 
 
 def _missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing: apt-get install chromium"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is missing: pip install -e '.[test]'"
+    if _playwright_missing():
+        return PLAYWRIGHT_MISSING
+    return None
+
+
+class _NeedsPlaywright(pytest.Item):
+    """A browser test whose module cannot even be imported (it imports playwright): it fails
+    with the line that installs playwright, as the others fail without Chromium."""
+
+    def runtest(self) -> None:
+        pytest.fail(_deselect_hint(PLAYWRIGHT_MISSING), pytrace=False)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, self.name
+
+
+class _UnimportableModule(pytest.Module):
+    """Without playwright, a browser test module is read, not imported: each of its test
+    functions becomes a failing `_NeedsPlaywright` (an import error would stop the whole run,
+    `-m "not browser"` included)."""
+
+    def collect(self) -> list[pytest.Item]:  # type: ignore[override]
+        tree = ast.parse(self.path.read_text(encoding="utf-8"))
+        names = [
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+        ]
+        return [_NeedsPlaywright.from_parent(self, name=name) for name in names]
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    if module_path.name.startswith("test_") and _playwright_missing():
+        return _UnimportableModule.from_parent(parent, path=module_path)
     return None
 
 
@@ -53,7 +101,7 @@ def chromium() -> Iterator[Browser]:
     job tests) needs it closed once the browser tests are done."""
     reason = _missing()
     if reason is not None:
-        pytest.fail(f"{reason} (or deselect the browser tests with -m 'not browser')")
+        pytest.fail(_deselect_hint(reason), pytrace=False)
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=UI_TIMEOUT_MS)
