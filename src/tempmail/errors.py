@@ -8,6 +8,10 @@ working. Texts with a variable part are templates; a parameter whose value is it
 table is translated too, so composite texts need no entry of their own:
 `ApiError(400, "Failed to create address: {inner}", inner="Invalid domain")` is
 `创建邮箱地址失败: 无效的域名` in Chinese.
+
+Beyond the reference's two languages, `x-lang` (or DEFAULT_LANG) may name es, pt-BR, ja or de;
+their texts, and the Chinese of the error texts tempmail has beyond the reference's, live in
+`tempmail.locales`. The reference's texts outside its table stay English in every language.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ import re
 from functools import cache
 from typing import Any
 
+from tempmail.locales import canonical, catalog
+
 CHINESE = "zh"
 
 
 def language(x_lang: str | None, default_lang: str | None) -> str:
     """The language of an answer, as the reference chooses it: the `x-lang` header when sent
-    (and not empty), else DEFAULT_LANG; only exactly `zh` is Chinese (`zh-CN` is English)."""
-    chosen = x_lang or default_lang
-    return CHINESE if chosen == CHINESE else "en"
+    (and not empty), else DEFAULT_LANG; only exactly `zh` is Chinese (`zh-CN` is English). The
+    languages the reference lacks are named as exactly: `es`, `ja`, `de`, `pt-BR` (or `pt-br`,
+    `pt`); anything else is English."""
+    return canonical(x_lang or default_lang or "") or "en"
 
 
 class ApiError(Exception):
@@ -36,34 +43,49 @@ class ApiError(Exception):
         self.params = params
 
     def text(self, lang: str | None) -> str:
-        """The text in `lang` (a value of `language()`): English unless exactly `zh`."""
-        if lang != CHINESE:
+        """The text in `lang` (a value of `language()`)."""
+        lang = lang or "en"
+        texts = table(lang)
+        if not texts:
             return str(self)
         params = {
-            key: translate(value) if isinstance(value, str) else value for key, value in self.params.items()
+            key: translate(value, lang) if isinstance(value, str) else value
+            for key, value in self.params.items()
         }
-        if self.template in ZH:
-            return ZH[self.template].format(**params)
-        return translate(self.template.format(**params))
+        if self.template in texts:
+            return texts[self.template].format(**params)
+        return translate(self.template.format(**params), lang)
 
 
-def translate(text: str) -> str:
-    """The Chinese of an English text of the table, or of a composite built from one; any other
-    text (a name, a detail, the English-only texts) as it is."""
-    if text in ZH:
-        return ZH[text]
-    for pattern, zh_template, names in _composites():
+@cache
+def table(lang: str) -> dict[str, str]:
+    """The error texts of `lang` by their English: for Chinese the reference's table, and
+    tempmail's own texts after it; none for English (or a language we do not have)."""
+    own = catalog(lang).api
+    if lang != CHINESE:
+        return dict(own)
+    return ZH | {english: text for english, text in own.items() if english not in ZH}
+
+
+def translate(text: str, lang: str) -> str:
+    """The `lang` text of an English text of its table, or of a composite built from one; any
+    other text (a name, a detail, the English-only texts) as it is."""
+    texts = table(lang)
+    if text in texts:
+        return texts[text]
+    for pattern, template, names in _composites(lang):
         match = pattern.fullmatch(text)
         if match:
-            return zh_template.format(**{name: translate(match.group(name)) for name in names})
+            return template.format(**{name: translate(match.group(name), lang) for name in names})
     return text
 
 
 @cache
-def _composites() -> list[tuple[re.Pattern[str], str, list[str]]]:
-    """The table's templates with a `{param}`, as patterns that recognise a filled-in text."""
+def _composites(lang: str) -> list[tuple[re.Pattern[str], str, list[str]]]:
+    """The templates of `lang`'s table with a `{param}`, as patterns that recognise a
+    filled-in text."""
     found = []
-    for english, chinese in ZH.items():
+    for english, translated in table(lang).items():
         names = re.findall(r"\{(\w+)\}", english)
         if not names:
             continue
@@ -71,7 +93,7 @@ def _composites() -> list[tuple[re.Pattern[str], str, list[str]]]:
             f"(?P<{part}>.*)" if index % 2 else re.escape(part)
             for index, part in enumerate(re.split(r"\{(\w+)\}", english))
         )
-        found.append((re.compile(regex, re.DOTALL), chinese, names))
+        found.append((re.compile(regex, re.DOTALL), translated, names))
     return found
 
 
@@ -95,7 +117,8 @@ INVALID_INPUT = "Invalid input"
 
 # The reference's en -> zh table (COMPAT.md §2), then the composite forms built from its texts.
 # English-only texts (`Name[<name>]is blocked`, `Name not match regex: /<re>/`, `Invalid config
-# key`, the IP-control texts, `Not available`, the test-route texts...) are deliberately absent.
+# key`, the IP-control texts, `Not available`, the test-route texts...) are deliberately absent,
+# here and in every language of `tempmail.locales` (tests/test_translations.py lists them).
 ZH: dict[str, str] = {
     "You have enabled the private site password, please provide the password": "你已启用私有站点密码,请提供密码",  # CustomAuthPasswordMsg
     "Your token has expired, please login again": "您的令牌已过期, 请重新登录",  # UserTokenExpiredMsg

@@ -89,9 +89,9 @@ LANGUAGE_HEADER: dict[str, Any] = {
     "name": "x-lang",
     "in": "header",
     "required": False,
-    "description": "Language of error texts: `zh` for Chinese, anything else for English "
-    "(DEFAULT_LANG when absent).",
-    "schema": {"type": "string", "examples": ["en", "zh"]},
+    "description": "Language of error texts: exactly `zh` for Chinese (the reference's texts), "
+    "`es`, `pt-BR` (or `pt-br`, `pt`), `ja`, `de`; anything else for English (DEFAULT_LANG when absent).",
+    "schema": {"type": "string", "examples": ["en", "zh", "es", "pt-BR", "ja", "de"]},
 }
 
 

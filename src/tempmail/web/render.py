@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from tempmail import __version__
 from tempmail.http.context import services_of
+from tempmail.locales import NATIVE_NAMES
 from tempmail.web.i18n import pick_lang, translator, weighted
 
 HERE = Path(__file__).parent
@@ -75,6 +76,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     html = _env.get_template(template).render(
         t=translator(lang),
         lang=lang,
+        languages=NATIVE_NAMES,
         theme=theme if theme in THEMES else "",
         version=__version__,
         site_title=settings.TITLE or "tempmail",
