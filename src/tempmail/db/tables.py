@@ -269,3 +269,15 @@ mail_flags = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Column("draft", Boolean, nullable=False, default=False),
 )
+
+# The search index of received mail (migration 0010): a mail's address and its searchable text,
+# lower-cased, written by the background indexer (`tempmail.inbound.search`). Its trigram index
+# (SQLite: the FTS5 table `mail_search_fts`; PostgreSQL: GIN with pg_trgm) lives only in the
+# migration; a trigger on `raw_mails` deletes a mail's row with the mail.
+mail_search = Table(
+    "mail_search",
+    metadata,
+    Column("mail_id", BigId, primary_key=True, autoincrement=False),
+    Column("address", Text, nullable=False),
+    Column("body", Text, nullable=False),
+)

@@ -152,6 +152,12 @@ class MailSummary:
     created_at: str
     code: str
     attachments: int
+    # The From header's display name (else its address) and its address, shown on hover.
+    sender_name: str = ""
+    sender_address: str = ""
+    # A verification, sign-in or password-reset link found in the mail (when it has no code).
+    link: str = ""
+    seen: bool = False
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> MailSummary:
@@ -159,15 +165,20 @@ class MailSummary:
         the code is found here, so mails stored before any metadata was written show it too."""
         subject, text, html = (str(row.get(key) or "") for key in ("subject", "text", "html"))
         found = extract(subject, text, html)
+        sender = str(row.get("sender") or row.get("source") or "")
+        name, address = parseaddr(sender)
         return cls(
             id=int(row["id"]),
             address=str(row.get("address") or ""),
-            sender=str(row.get("sender") or row.get("source") or ""),
+            sender=sender,
             subject=subject,
             preview=plain_preview(text, html),
             created_at=str(row.get("created_at") or ""),
             code=found.result if found.type == "auth_code" else "",
             attachments=len(row.get("attachments") or []),
+            sender_name=name or address or sender,
+            sender_address=address,
+            link=found.result if found.type == "auth_link" else "",
         )
 
 
@@ -192,6 +203,10 @@ class MailView:
     body: SafeHtml | None
     code: str
     attachments: list[Attachment] = field(default_factory=list)
+    # A verification, sign-in or password-reset link (see `tempmail.inbound.codes`) and what
+    # kind it is ("Sign-in link", ...).
+    link: str = ""
+    link_kind: str = ""
 
 
 def _inline_images(raw: bytes, attachments: list[Attachment]) -> dict[str, str]:
@@ -225,6 +240,8 @@ def _view(row: Any, remote_images: bool) -> MailView:
         body=body,
         code=found.result if found.type == "auth_code" else "",
         attachments=parsed.attachments,
+        link=found.result if found.type == "auth_link" else "",
+        link_kind=found.result_text.partition(":")[0] if found.type == "auth_link" else "",
     )
 
 
@@ -253,6 +270,28 @@ def reply_draft(original: MailView | None) -> dict[str, str]:
         "to_name": name,
         "subject": subject,
         "content": f"\n\n{when}, {original.sender}:\n{quoted}\n",
+    }
+
+
+def forward_draft(original: MailView) -> dict[str, str]:
+    """The compose form's starting values to forward `original`: no recipient yet, "Fwd:" and
+    the original's headers and text, quoted."""
+    subject = original.subject
+    if not subject.lower().startswith(("fwd:", "fw:")):
+        subject = f"Fwd: {subject}"
+    body = original.text or plain_preview("", original.body.document if original.body else "")
+    headers = (
+        ("From", original.sender),
+        ("Date", original.date or original.created_at),
+        ("Subject", original.subject),
+        ("To", original.to or original.address),
+    )
+    quoted = "\n".join(f"> {line}" for line in [*(f"{k}: {v}" for k, v in headers), "", *body.splitlines()])
+    return {
+        "to_mail": "",
+        "to_name": "",
+        "subject": subject,
+        "content": f"\n\n---------- Forwarded message ----------\n{quoted}\n",
     }
 
 
