@@ -7,6 +7,7 @@ One `Database` per process. SQLite runs in WAL mode with `synchronous=FULL` (see
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,14 @@ class Database:
             pages = await conn.scalar(text("PRAGMA page_count"))
             page_size = await conn.scalar(text("PRAGMA page_size"))
             return int(pages or 0) * int(page_size or 0)
+
+    def disk_space(self) -> tuple[int, int] | None:
+        """(free, total) bytes of the file system the SQLite file lives on: what it may still
+        grow into. None on PostgreSQL (its server's disks are not ours to see) or in memory."""
+        if self._sqlite_file is None:
+            return None
+        usage = shutil.disk_usage(Path(self._sqlite_file).parent)
+        return usage.free, usage.total
 
 
 def _upgrade_sync(connection: Connection) -> None:

@@ -94,5 +94,19 @@ class DatabaseService:
             "database_size": await self.db.size_bytes(),
         }
 
+    async def usage(self) -> dict[str, Any]:
+        """How big the database is and how much room it has left: its size, the free and total
+        bytes of the disk under the SQLite file (null on PostgreSQL, whose disks the server
+        cannot see), and the mail count. The reference's D1 had a fixed quota; here the disk is
+        the limit."""
+        space = self.db.disk_space()
+        return {
+            "backend": self.db.dialect,
+            "databaseSize": await self.db.size_bytes(),
+            "diskFree": space[0] if space is not None else None,
+            "diskTotal": space[1] if space is not None else None,
+            "mailCount": (await self.statistics())["mailCount"],
+        }
+
     async def maintain(self) -> None:
         await self.db.maintain()

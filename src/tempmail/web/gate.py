@@ -19,6 +19,9 @@ PAGES = {
     "compose": "/compose",
     "address": "/address",
     "user": "/user",
+    # Where an OAuth2 provider sends the browser back (the reference's path): the user page,
+    # which hands the code to /user_api/oauth2/callback.
+    "oauth2_callback": "/user/oauth2/callback",
     "admin": "/admin",
 }
 STATIC_PREFIX = "/static"
