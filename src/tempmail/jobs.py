@@ -90,6 +90,10 @@ class Scheduler:
                 log.exception("extending the lease of job %s failed", job.name)
 
 
+# The search index catches up this often (a search scans what it has not reached itself).
+SEARCH_INDEX_SECONDS = 5
+
+
 def server_jobs(services: Services) -> list[Job]:
     """The jobs `tempmail serve` runs; JOBS_INTERVAL_SECONDS (ours, for tests and trials)
     puts all of them on one shorter interval."""
@@ -99,9 +103,28 @@ def server_jobs(services: Services) -> list[Job]:
         Job("expired verification codes", 600, services.users.purge_expired_codes),
         Job("expired passkey challenges", 600, services.passkeys.purge_expired_challenges),
         Job("delivered outbox rows", 3600, services.outbox.purge_delivered),
+        Job("search index", SEARCH_INDEX_SECONDS, services.search.index_pending),
     ]
     every = services.settings.JOBS_INTERVAL_SECONDS
-    return [Job(job.name, every, job.run) for job in jobs] if every > 0 else jobs
+    scheduled = [Job(job.name, every, job.run) for job in jobs] if every > 0 else jobs
+    return scheduled + telegram_polling(services)
+
+
+# How often the node polling Telegram renews its hold (every half of it), and how soon after
+# start-up, or after that node died, one node starts polling.
+TELEGRAM_POLLING_LEASE_SECONDS = 5.0
+
+
+def telegram_polling(services: Services) -> list[Job]:
+    """The bot's getUpdates in polling mode, as a job that never ends on its own: the node that
+    takes its lease polls for as long as it runs and keeps the lease meanwhile, so exactly one
+    node asks Telegram (two would be refused), and another takes over once that one is gone.
+    The offset they go on from is in the database."""
+    settings = services.settings
+    if not services.telegram.configured or settings.TELEGRAM_MODE != "polling":
+        return []
+    every = settings.JOBS_INTERVAL_SECONDS or TELEGRAM_POLLING_LEASE_SECONDS
+    return [Job("telegram polling", every, services.telegram.poll)]
 
 
 def server_scheduler(services: Services) -> Scheduler:

@@ -123,6 +123,19 @@ class AddressService:
             raise ApiError(403, CREATE_DISABLED)
         if check_room is not None:
             await check_room()
+        return await self.create_checked(name, domain, source_meta, random_subdomain, role)
+
+    async def create_checked(
+        self,
+        name: str | None,
+        domain: str | None,
+        source_meta: str,
+        random_subdomain: bool = False,
+        role: UserRole | None = None,
+    ) -> NewAddress:
+        """Every rule of a public creation on the name and domain, without its two switches:
+        the Telegram bot creates addresses whenever the admin runs it, as the reference's does."""
+        cfg = self.settings
         if not name or cfg.DISABLE_CUSTOM_ADDRESS_NAME:
             name = self._random_name()
         local = self._strip.sub("", name.strip())

@@ -1,47 +1,184 @@
-"""The Telegram routes of the reference (COMPAT §17), answered as far as tempmail goes.
+"""The Telegram routes of the reference (COMPAT §17): the bot's webhook, the mini app, the admin's.
 
-Without TELEGRAM_BOT_TOKEN the reference answers every one of them `400 TELEGRAM_BOT_TOKEN is
-required`, and so do we. The bot itself (webhook updates, the mini-app, the admin's bot
-settings) is not built yet: with a token set, the routes say so with a 501 rather than
-pretending to work. `/telegram/*` is exempt from the site password (the mini-app proves itself
-with Telegram's init data); `/admin/telegram/*` asks for the admin first, as every `/admin/*`.
+Without TELEGRAM_BOT_TOKEN every one of them answers `400 TELEGRAM_BOT_TOKEN is required`, as
+the reference does, before it looks at the body. `/telegram/*` is exempt from the site password
+(the webhook proves itself with the secret token Telegram echoes, the mini app with Telegram's
+signed init data); `/admin/telegram/*` asks for the admin first, as every `/admin/*`.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated, Any
 
-from tempmail.errors import ApiError
+from fastapi import APIRouter, Body, Depends, Header, Request
+from pydantic import BaseModel, Field
+
 from tempmail.http.auth import require_admin
 from tempmail.http.context import ServicesDep
+from tempmail.http.lax import LaxBool, LaxId
 from tempmail.http.openapi import answers
-
-TOKEN_REQUIRED = "TELEGRAM_BOT_TOKEN is required"
-NOT_BUILT = "Telegram bot is not implemented in this tempmail version"
-MINI_APP_ROUTES = ("webhook", "get_bind_address", "new_address", "bind_address", "unbind_address", "get_mail")
-ADMIN_ROUTES = (("POST", "init"), ("GET", "status"), ("GET", "settings"), ("POST", "settings"))
-UNAVAILABLE = answers({400: TOKEN_REQUIRED, 501: NOT_BUILT})
-
-router = APIRouter(prefix="/telegram", tags=["telegram"])
-admin_router = APIRouter(prefix="/admin/telegram", tags=["admin"], dependencies=[Depends(require_admin)])
-
-
-async def unavailable(services: ServicesDep) -> None:
-    """Every Telegram route: the reference's 400 without a token, else "not built yet"."""
-    if not services.settings.TELEGRAM_BOT_TOKEN:
-        raise ApiError(400, TOKEN_REQUIRED)
-    raise ApiError(501, NOT_BUILT)
+from tempmail.telegram_bot.addresses import INVALID_CREDENTIAL, NOT_HELD, TOO_MANY
+from tempmail.telegram_bot.bot import (
+    API_FAILED,
+    BAD_SECRET,
+    NOT_ALLOWED,
+    POLLING_SET,
+    TOKEN_REQUIRED,
+    WEBHOOK_SET,
+)
+from tempmail.telegram_bot.miniapp import MAIL_NOT_FOUND
+from tempmail.telegram_bot.store import BotSettings
+from tempmail.telegram_bot.webapp import INVALID_INIT_DATA
 
 
-for _name in MINI_APP_ROUTES:
-    router.add_api_route(
-        f"/{_name}", unavailable, methods=["POST"], name=f"telegram_{_name}", responses=UNAVAILABLE
-    )
-for _method, _name in ADMIN_ROUTES:
-    admin_router.add_api_route(
-        f"/{_name}",
-        unavailable,
-        methods=[_method],
-        name=f"admin_telegram_{_method.lower()}_{_name}",
-        responses=UNAVAILABLE,
-    )
+async def require_bot(services: ServicesDep) -> None:
+    """The reference's 400 when no bot token is configured, before anything else is read."""
+    services.telegram.require()
+
+
+MINI_APP_REFUSALS = {401: INVALID_INIT_DATA, 403: NOT_ALLOWED.format(user_id="<id>")}
+router = APIRouter(
+    prefix="/telegram",
+    tags=["telegram"],
+    dependencies=[Depends(require_bot)],
+    responses=answers({400: TOKEN_REQUIRED}),
+)
+admin_router = APIRouter(
+    prefix="/admin/telegram",
+    tags=["admin"],
+    dependencies=[Depends(require_admin), Depends(require_bot)],
+    responses=answers({400: TOKEN_REQUIRED, 502: API_FAILED.format(detail="<what the Bot API said>")}),
+)
+
+# --- the bot's webhook ----------------------------------------------------------------------
+
+
+async def check_secret(
+    services: ServicesDep,
+    secret: Annotated[
+        str | None,
+        Header(
+            alias="X-Telegram-Bot-Api-Secret-Token",
+            description="The secret `/admin/telegram/init` registered; Telegram sends it with every update.",
+        ),
+    ] = None,
+) -> None:
+    services.telegram.check_secret(secret)
+
+
+@router.post(
+    "/webhook",
+    dependencies=[Depends(check_secret)],
+    responses=answers({401: BAD_SECRET}, ok={"ok": True}),
+)
+async def webhook(update: Annotated[dict[str, Any], Body()], services: ServicesDep) -> dict[str, Any]:
+    """A Telegram update (a command, a button pressed), answered through the Bot API."""
+    await services.telegram.handle(update)
+    return {"ok": True}
+
+
+# --- the mini app ---------------------------------------------------------------------------
+
+
+class InitData(BaseModel):
+    initData: str = Field(max_length=8192, description="Telegram.WebApp.initData, as the mini app has it.")
+
+
+class NewAddressBody(InitData):
+    address: str | None = Field(default=None, max_length=320, description="`name@domain`, `name` or nothing.")
+
+
+class BindBody(InitData):
+    jwt: str = Field(max_length=4096, description="The address credential to bind.")
+
+
+class UnbindBody(InitData):
+    address: str = Field(max_length=320)
+
+
+class MailBody(InitData):
+    mailId: LaxId
+
+
+ADDRESS_OK = {"address": "tmp1@example.com", "jwt": "eyJ..."}
+
+
+@router.post(
+    "/get_bind_address",
+    responses=answers(MINI_APP_REFUSALS, ok=[ADDRESS_OK]),
+    name="telegram_get_bind_address",
+)
+async def get_bind_address(body: InitData, services: ServicesDep) -> list[dict[str, Any]]:
+    return await services.mini_app.bound(body.initData)
+
+
+@router.post(
+    "/new_address",
+    responses=answers({**MINI_APP_REFUSALS, 400: [TOKEN_REQUIRED, TOO_MANY]}, ok=ADDRESS_OK),
+    name="telegram_new_address",
+)
+async def new_address(body: NewAddressBody, services: ServicesDep) -> dict[str, Any]:
+    return await services.mini_app.new_address(body.initData, body.address)
+
+
+@router.post(
+    "/bind_address",
+    responses=answers(
+        {**MINI_APP_REFUSALS, 400: [TOKEN_REQUIRED, TOO_MANY, INVALID_CREDENTIAL]}, ok=ADDRESS_OK
+    ),
+    name="telegram_bind_address",
+)
+async def bind_address(body: BindBody, services: ServicesDep) -> dict[str, Any]:
+    return await services.mini_app.bind(body.initData, body.jwt)
+
+
+@router.post(
+    "/unbind_address",
+    responses=answers({**MINI_APP_REFUSALS, 400: [TOKEN_REQUIRED, NOT_HELD]}, ok={"success": True}),
+    name="telegram_unbind_address",
+)
+async def unbind_address(body: UnbindBody, services: ServicesDep) -> dict[str, Any]:
+    return await services.mini_app.unbind(body.initData, body.address)
+
+
+@router.post(
+    "/get_mail", responses=answers({**MINI_APP_REFUSALS, 404: MAIL_NOT_FOUND}), name="telegram_get_mail"
+)
+async def get_mail(body: MailBody, services: ServicesDep) -> dict[str, Any]:
+    return await services.mini_app.mail(body.initData, body.mailId)
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+class SettingsBody(BotSettings):
+    enableAllowList: LaxBool = False
+
+
+@admin_router.post(
+    "/init", responses=answers(ok={"message": WEBHOOK_SET}), description=f"In polling mode: `{POLLING_SET}`."
+)
+async def init(request: Request, services: ServicesDep) -> dict[str, str]:
+    """Register the webhook (`<this server>/telegram/webhook`, or TELEGRAM_WEBHOOK_URL) and the
+    bot's commands."""
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return await services.telegram.init(origin)
+
+
+@admin_router.get(
+    "/status",
+    responses=answers(ok={"info": {"url": "https://mail.example/telegram/webhook"}, "commands": []}),
+)
+async def status(services: ServicesDep) -> dict[str, Any]:
+    return await services.telegram.status()
+
+
+@admin_router.get("/settings", responses=answers(ok=BotSettings().model_dump()))
+async def get_settings(services: ServicesDep) -> dict[str, Any]:
+    return (await services.telegram.get_settings()).model_dump()
+
+
+@admin_router.post("/settings", responses=answers(ok={"success": True}))
+async def save_settings(body: SettingsBody, services: ServicesDep) -> dict[str, Any]:
+    await services.telegram.save_settings(BotSettings.model_validate(body.model_dump()))
+    return {"success": True}

@@ -1,5 +1,5 @@
 """The outbox (`deliveries`): what a stored mail still owes the outside world, one row per
-(mail, kind), kind `forward`, `webhook` or `auto_reply`.
+(mail, kind), kind `forward`, `telegram`, `webhook` or `auto_reply`.
 
 Rows are written by `tempmail.db.mail_inserts` in the very transaction that stores the mail, so
 a mail that is committed (and told 250) cannot lose its forward, webhook or reply to a crash,
@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tempmail.db.paging import Page
 from tempmail.db.tables import deliveries, utcnow
 
-KINDS = ("forward", "webhook", "auto_reply")
+# In the order they are delivered: Telegram before webhooks, as in the reference's pipeline.
+KINDS = ("forward", "telegram", "webhook", "auto_reply")
 PENDING, DONE, FAILED = "pending", "done", "failed"
 STATUSES = (PENDING, DONE, FAILED)
 # Longest error text kept: the admin needs the gist, not a novel.

@@ -2,8 +2,8 @@
 
 What a stored mail owes the outside world is written as rows of `deliveries` in the transaction
 that stores it (see `tempmail.db.deliveries`), one per kind switched on (`kinds`: forwarding
-configured, ENABLE_WEBHOOK, ENABLE_AUTO_REPLY; none in the default configuration, whose ingest
-writes nothing more). Then:
+configured, TELEGRAM_BOT_TOKEN, ENABLE_WEBHOOK, ENABLE_AUTO_REPLY; none in the default
+configuration, whose ingest writes nothing more). Then:
 
 - The worker that stored the mail delivers its rows right after the extraction (a "mail stored"
   subscriber, so webhooks carry what it found): forward and auto-reply in turn, webhooks in
