@@ -21,7 +21,7 @@ import re
 import socket
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -348,6 +348,9 @@ class Settings(BaseSettings):
     ADMIN_CONTACT: str = ""
     COPYRIGHT: str = ""
     STATUS_URL: str = ""
+    # zh, en, es, pt-BR (or pt), ja or de: the language of error texts without `x-lang`, and of
+    # pages whose browser names none of ours. Kept as written (the reference reports it as it
+    # is); any other value means English and never stops start-up, as in the reference.
     DEFAULT_LANG: str = "en"
     FRONTEND_URL: str = ""
     E2E_TEST_MODE: bool = False
@@ -357,6 +360,18 @@ class Settings(BaseSettings):
     RESEND_TOKENS: dict[str, str] = Field(default_factory=dict)
     RESEND_API_URL: str = "https://api.resend.com"
     TELEGRAM_BOT_TOKEN: str = ""
+    # The most addresses one Telegram user holds through the bot (the reference's TG_MAX_ADDRESS).
+    TG_MAX_ADDRESS: int = Field(default=5, ge=0)
+    # tempmail's own: how updates reach the bot: "webhook" (Telegram calls /telegram/webhook,
+    # registered by POST /admin/telegram/init) or "polling" (one node asks getUpdates).
+    TELEGRAM_MODE: Literal["webhook", "polling"] = "webhook"
+    # tempmail's own: the Bot API server (a local telegram-bot-api server, or a test's fake).
+    TELEGRAM_API_URL: str = "https://api.telegram.org"
+    # tempmail's own: the webhook URL /admin/telegram/init registers (else
+    # <the URL the admin called it on>/telegram/webhook).
+    TELEGRAM_WEBHOOK_URL: str = ""
+    # tempmail's own: seconds one getUpdates long poll waits in polling mode.
+    TELEGRAM_POLL_TIMEOUT: int = Field(default=25, ge=0, le=50)
     # Read and reported as the reference does (COMPAT §3, §5, §18); most have no effect here
     # (no Workers AI, Turnstile, S3 presigning or service bindings), but none stops start-up.
     SEND_MAIL_DOMAINS: StrList = Field(default_factory=list)

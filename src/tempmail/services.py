@@ -34,6 +34,8 @@ from tempmail.db.engine import Database
 from tempmail.db.kv import SettingsStore
 from tempmail.db.leases import LeaseStore, lease_holder
 from tempmail.db.mail_flags import MailFlagStore
+from tempmail.db.mail_search import MailSearchStore
+from tempmail.db.mail_seen import MailSeenStore
 from tempmail.db.mails import MailStore
 from tempmail.db.sendbox import SendboxStore
 from tempmail.db.senders import SenderStore
@@ -47,6 +49,8 @@ from tempmail.inbound.mail_stored import MailStored
 from tempmail.inbound.mailbox import Mailbox
 from tempmail.inbound.outbox import Outbox
 from tempmail.inbound.pipeline import Pipeline
+from tempmail.inbound.read_state import ReadState
+from tempmail.inbound.search import MailSearch
 from tempmail.maintenance.admin_config import AdminConfigService
 from tempmail.maintenance.cleanup import CleanupService
 from tempmail.maintenance.database import DatabaseService
@@ -58,6 +62,10 @@ from tempmail.outbound.send_quota import SendQuota
 from tempmail.outbound.sending import SendService
 from tempmail.security.outbound import GuardedTransport
 from tempmail.security.tokens import Tokens
+from tempmail.telegram_bot.addresses import BotAddresses
+from tempmail.telegram_bot.bot import TelegramBot
+from tempmail.telegram_bot.miniapp import MiniApp
+from tempmail.telegram_bot.store import BotStore
 from tempmail.ttl_cache import Generation
 
 JWT_SECRET_KEY = "jwt_secret"
@@ -114,6 +122,13 @@ class Services:
     mail_logins: MailClientLogins
     # An address's mail as mail clients (IMAP) see it: lists with flags, bytes, sent items.
     client_mail: ClientMail
+    # Searching an address's mail, and the index's background catch-up (a job).
+    search: MailSearch
+    # Read and unread in the web UI: the IMAP \Seen flag.
+    read_state: ReadState
+    # The Telegram bot (TELEGRAM_BOT_TOKEN) and its mini app's routes.
+    telegram: TelegramBot
+    mini_app: MiniApp
     admin_passwords: list[str]
     generated_admin_password: str | None
     # Where `tempmail.jobs` takes the leases of scheduled jobs.
@@ -193,18 +208,25 @@ class Services:
         pipeline = Pipeline(settings, mails, addresses, account_settings, mail_stored, meter, outbox)
         if settings.ENABLE_CHECK_JUNK_MAIL:
             await pipeline.auth.warm_up()
+        address_service = AddressService(settings, addresses, account_settings, tokens)
+        mailbox = Mailbox(settings, mails, addresses)
+        bot_store = BotStore(kv)
+        bot_addresses = BotAddresses(settings, bot_store, address_service, tokens, mailbox)
+        telegram = TelegramBot(settings, bot_store, bot_addresses)
+        # New mail to an address a Telegram user holds: rows only while the bot is configured.
+        outbox.register("telegram", telegram.deliver, telegram.switched_on, detached=True)
         roles = Roles(settings, user_store, kv)
         users = UserService(settings, user_store, addresses, mails, kv, tokens, sender, roles)
         return cls(
             settings=settings,
             tokens=tokens,
             account_settings=account_settings,
-            addresses=AddressService(settings, addresses, account_settings, tokens),
+            addresses=address_service,
             roles=roles,
             users=users,
             passkeys=PasskeyService(user_store, kv, users, rp_name=settings.TITLE or "tempmail"),
             oauth2=OAuth2Service(kv, users, allowed),
-            mailbox=Mailbox(settings, mails, addresses),
+            mailbox=mailbox,
             pipeline=pipeline,
             mail_stored=mail_stored,
             outbox=outbox,
@@ -228,6 +250,10 @@ class Services:
             ip_access=IpAccessService(kv, CounterStore(db.engine)),
             mail_logins=MailClientLogins(settings, addresses, tokens),
             client_mail=ClientMail(settings, mails, MailFlagStore(db.engine)),
+            search=MailSearch(MailSearchStore(db.engine), mails, meter),
+            read_state=ReadState(MailSeenStore(db.engine)),
+            telegram=telegram,
+            mini_app=MiniApp(telegram, bot_addresses, mailbox),
             admin_passwords=list(prepared.admin_passwords),
             generated_admin_password=prepared.generated_admin_password,
             job_leases=LeaseStore(db.engine),
@@ -238,6 +264,7 @@ class Services:
 
     async def close(self) -> None:
         await self.live.close()
+        await self.telegram.close()
         await self.pipeline.auth.close()
         await self._http.aclose()
         await self._guarded_http.aclose()

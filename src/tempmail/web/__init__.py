@@ -7,8 +7,15 @@ same dependencies as the JSON route it mirrors.
 
 from fastapi import APIRouter
 
-from tempmail.web import address_ui, admin, pages, user_ui
+from tempmail.web import address_ui, admin, admin_console, admin_telegram, pages, user_ui
 
 ROUTER = APIRouter()
-for _group in (pages.router, address_ui.router, user_ui.router, admin.router):
+for _group in (
+    pages.router,
+    address_ui.router,
+    user_ui.router,
+    admin.router,
+    admin_console.router,
+    admin_telegram.router,
+):
     ROUTER.include_router(_group)

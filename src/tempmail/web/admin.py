@@ -6,6 +6,7 @@ those JSON routes directly.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -46,7 +47,11 @@ async def addresses(
         paging.limit, paging.offset, query=query, sort_by=sort_by, ascending=sort_order == "ascend"
     )
     return render(
-        request, "admin/addresses_table.html", rows=page.results, pager=pager(request, page, paging)
+        request,
+        "admin/addresses_table.html",
+        rows=page.results,
+        pager=pager(request, page, paging),
+        password_reset=services.settings.ENABLE_ADDRESS_PASSWORD,
     )
 
 
@@ -54,15 +59,15 @@ async def addresses(
 async def mails(
     request: Request, paging: PagingDep, services: ServicesDep, address: Search = ""
 ) -> HTMLResponse:
-    page = await services.mailbox.page(paging.limit, paging.offset, owner=address.strip().lower() or None)
-    return await mail_list(request, ADMIN, page, paging)
+    owner = address.strip().lower() or None
+    page = await services.mailbox.page(paging.limit, paging.offset, owner=owner)
+    return await mail_list(request, ADMIN, page, paging, partial(services.mailbox.page, 1, 0, owner=owner))
 
 
 @router.get("/mails_unknown")
 async def mails_unknown(request: Request, paging: PagingDep, services: ServicesDep) -> HTMLResponse:
-    return await mail_list(
-        request, ADMIN, await services.mailbox.unknown(paging.limit, paging.offset), paging
-    )
+    page = await services.mailbox.unknown(paging.limit, paging.offset)
+    return await mail_list(request, ADMIN, page, paging, partial(services.mailbox.unknown, 1, 0))
 
 
 async def _any_mail(mail_id: IdPath, services: ServicesDep) -> Any:

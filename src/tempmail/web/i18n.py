@@ -1,8 +1,11 @@
-"""The UI's languages: English (the texts themselves) and Simplified Chinese.
+"""The UI's languages: English (the texts themselves), Simplified Chinese (the table below) and
+those of `tempmail.locales` (Spanish, Brazilian Portuguese, Japanese, German).
 
 Templates call `t("English text", name=value)`; the English text is the key, as in
 `tempmail.errors`, so a text without a translation still reads correctly. The language comes
 from the `lang` cookie the switch sets, else the browser's Accept-Language, else DEFAULT_LANG.
+A new text needs its Chinese here and its other languages in `tempmail/locales/*.json`
+(tests/test_translations.py names what is missing).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-LANGUAGES = ("en", "zh")
+from tempmail.locales import LANGUAGES, catalog
 
 Translate = Callable[..., str]
 
@@ -35,7 +38,11 @@ def weighted(header: str) -> list[tuple[str, float]]:
 
 
 def _supported(tag: str) -> str | None:
+    """The language of ours a language tag asks for: any Chinese is zh, any Portuguese pt-BR,
+    any other by its primary subtag (`de-AT` is de)."""
     base = tag.lower().split("-")[0]
+    if base == "pt":
+        return "pt-BR"
     return base if base in LANGUAGES else None
 
 
@@ -51,7 +58,7 @@ def pick_lang(cookie: str | None, accept_language: str, default: str) -> str:
 
 
 def translator(lang: str) -> Translate:
-    table = ZH if lang == "zh" else EN
+    table = {"zh": ZH, "en": EN}.get(lang) or catalog(lang).ui
 
     def t(text: str, **params: Any) -> str:
         translated = table.get(text) or EN.get(text, text)
@@ -70,6 +77,14 @@ EN: dict[str, str] = {
     "admin:sendbox": "Sent box",
     "admin:statistics": "Statistics",
     "admin:settings": "Settings",
+    "admin:send": "Send mail",
+    "admin:oauth2": "OAuth2 login",
+    "admin:ip_access": "IP access",
+    "admin:database": "Database",
+    "admin:worker": "Configuration",
+    "admin:telegram": "Telegram",
+    "telegram:webhook": "Webhook (Telegram calls this server)",
+    "telegram:polling": "Polling (this server asks Telegram)",
     "clean:mails": "Mails",
     "clean:mails_unknow": "Mails to unknown addresses",
     "clean:sendbox": "Sent mails",
@@ -80,6 +95,34 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
+    # The inbox's lists and reader (issue 19).
+    "Delete the selected mails?": "删除所选邮件？",
+    "Select all on this page": "全选本页",
+    "Mark read": "标为已读",
+    "Mark unread": "标为未读",
+    "{n} found": "找到 {n} 封",
+    "No mail matches.": "没有匹配的邮件。",
+    "Select": "选择",
+    "Unread": "未读",
+    "Link": "链接",
+    "Per page": "每页",
+    "Page {n}": "第 {n} 页",
+    "Open": "打开",
+    "Forward": "转发",
+    "Download .eml": "下载 .eml",
+    "Full screen": "全屏",
+    "Verification link": "验证链接",
+    "Sign-in link": "登录链接",
+    "Password reset link": "重置密码链接",
+    "Search mail": "搜索邮件",
+    "Search sender, subject, text": "搜索发件人、主题、正文",
+    "Keyboard shortcuts": "键盘快捷键",
+    "Next mail": "下一封",
+    "Previous mail": "上一封",
+    "Open the mail": "打开邮件",
+    "Delete the mail": "删除邮件",
+    "This list of keys": "这份快捷键列表",
+    "Close the list of keys or the full-screen reader": "关闭快捷键列表或全屏阅读",
     "admin:addresses": "地址",
     "admin:mails": "所有邮件",
     "admin:unknown": "未知地址",
@@ -95,6 +138,130 @@ ZH: dict[str, str] = {
     "clean:inactiveAddress": "不活跃的地址",
     "clean:unboundAddress": "未绑定用户的地址",
     "clean:emptyAddress": "没有邮件的地址",
+    "admin:send": "发送邮件",
+    "admin:oauth2": "OAuth2 登录",
+    "admin:ip_access": "IP 访问控制",
+    "admin:database": "数据库",
+    "admin:worker": "配置",
+    "admin:telegram": "Telegram",
+    "telegram:webhook": "Webhook（Telegram 调用本服务器）",
+    "telegram:polling": "轮询（本服务器向 Telegram 拉取）",
+    "Telegram bot": "Telegram 机器人",
+    "No bot token is configured.": "未配置机器人令牌。",
+    "Set TELEGRAM_BOT_TOKEN (from @BotFather) and restart; TELEGRAM_MODE picks webhook or polling.": (
+        "在环境变量中设置 TELEGRAM_BOT_TOKEN（从 @BotFather 获取）并重启；TELEGRAM_MODE 选择 webhook 或轮询。"
+    ),
+    "Mode": "模式",
+    "Addresses per Telegram user": "每个 Telegram 用户的地址数",
+    "Updates waiting": "待处理的更新",
+    "Last error": "最近的错误",
+    "Commands": "命令",
+    "none": "无",
+    "Set up the webhook and commands": "设置 Webhook 和命令",
+    "Remove the webhook and set the commands": "移除 Webhook 并设置命令",
+    "Who may use the bot": "谁可以使用机器人",
+    "Only the Telegram users listed": "仅限列出的 Telegram 用户",
+    "Telegram user ids (one a line)": "Telegram 用户 ID（每行一个）",
+    "Mini app URL": "Mini App 地址",
+    "Send mail as an address": "以某个地址发送邮件",
+    "The mail goes out through the relay of the address's domain; the address's balance is not charged.": (
+        "邮件通过该地址域名的中继发出，不扣除该地址的余额。"
+    ),
+    "From (one of our addresses)": "发件人（本站的地址）",
+    "Sender name": "发件人名称",
+    "No role is configured (USER_ROLES).": "尚未配置角色（USER_ROLES）。",
+    "Role {role}: addresses per user": "角色 {role}：每个用户的地址数",
+    "as for every user": "与所有用户相同",
+    "Address limits per role": "各角色的地址数上限",
+    "Bind an address to a user": "将地址绑定到用户",
+    "User's e-mail": "用户邮箱",
+    "Bind": "绑定",
+    "Name shown on the button": "按钮上显示的名称",
+    "Client ID": "Client ID",
+    "Client secret": "Client Secret",
+    "Authorization URL": "授权 URL",
+    "Access token URL": "Access Token URL",
+    "Access token answer": "Access Token 响应格式",
+    "User info URL": "用户信息 URL",
+    "E-mail key in the user info (a.b.0.c)": "用户信息中邮箱的键（a.b.0.c）",
+    "Redirect URL": "回调 URL",
+    "Logout URL": "登出 URL",
+    "Scope": "Scope",
+    "E-mail pattern (regex)": "邮箱匹配（正则）",
+    "E-mail rewritten as ($1, $2…)": "邮箱改写为（$1、$2…）",
+    "Icon URL": "图标 URL",
+    "New provider": "新的提供方",
+    "Form (urlencoded)": "表单（urlencoded）",
+    "Rewrite the e-mail with the pattern": "按正则改写邮箱",
+    "Only these e-mail domains may log in": "只允许这些邮箱域名登录",
+    "Remove this provider": "删除此提供方",
+    "OAuth2 login": "OAuth2 登录",
+    "People log in on the account page with these providers. Register this redirect URL at the provider:": (
+        "用户可在账户页面通过这些提供方登录。请在提供方处登记此回调 URL："
+    ),
+    "No provider yet.": "还没有提供方。",
+    "Add a provider": "添加提供方",
+    "IP access": "IP 访问控制",
+    (
+        "Who may use the API: refused IPs and browser fingerprints, an allow-list, and a daily "
+        "request limit per IP. Entries may be regular expressions."
+    ): ("谁可以使用 API：拒绝的 IP 和浏览器指纹、白名单，以及每个 IP 的每日请求上限。条目可以是正则表达式。"),
+    "Refuse the IPs and fingerprints below": "拒绝下列 IP 和指纹",
+    "Refused IPs (one a line)": "拒绝的 IP（每行一个）",
+    "Refused browser fingerprints (one a line)": "拒绝的浏览器指纹（每行一个）",
+    "Refused networks by ASN (one a line; kept, never matched here)": (
+        "按 ASN 拒绝的网络（每行一个；仅保存，本服务器不匹配）"
+    ),
+    "Only the allowed IPs below may use the API": "只允许下列 IP 使用 API",
+    "Allowed IPs (one a line)": "允许的 IP（每行一个）",
+    "Limit the requests of each IP per day": "限制每个 IP 每天的请求数",
+    "Requests per IP per day": "每个 IP 每天的请求数",
+    "Code and link extraction": "验证码与链接提取",
+    "Only for these addresses (else for every address)": "仅对这些地址（否则对所有地址）",
+    "Addresses, * for any part (one a line)": "地址，* 匹配任意部分（每行一个）",
+    "Unknown": "未知",
+    "Database size": "数据库大小",
+    "Free on its disk": "所在磁盘的可用空间",
+    "Database": "数据库",
+    "Disk used: {used} of {total}": "磁盘已用：{used} / {total}",
+    "The database server's disks are not visible from here; its size is what PostgreSQL reports.": (
+        "此处看不到数据库服务器的磁盘；大小为 PostgreSQL 报告的数值。"
+    ),
+    "Back end": "后端",
+    "Schema version": "结构版本",
+    "Not initialized": "未初始化",
+    "Version of this release": "此版本的结构版本",
+    "The database needs to be brought up to date.": "数据库需要更新。",
+    "Initialize": "初始化",
+    "Migrate": "迁移",
+    "Configuration": "配置",
+    (
+        "What this server runs with, from its environment; secrets show only as counts. Change them"
+        " in the environment and restart."
+    ): ("本服务器从环境变量读取的运行配置；密钥只显示个数。请修改环境变量后重启。"),
+    "Setting": "设置项",
+    "Value": "值",
+    "New password for {address}": "{address} 的新密码",
+    "This browser cannot use passkeys": "此浏览器不支持通行密钥",
+    "The login with the provider did not complete: try again": "通过提供方登录未完成：请重试",
+    "Or log in with": "或使用以下方式登录",
+    "A passkey": "通行密钥",
+    "Passkeys": "通行密钥",
+    "Log in with this device's screen lock or a security key instead of the password.": (
+        "使用本设备的屏幕锁或安全密钥登录，无需密码。"
+    ),
+    "Passkey name": "通行密钥名称",
+    "Rename": "重命名",
+    "Added": "添加于",
+    "Delete the passkey {name}?": "删除通行密钥 {name}？",
+    "No passkey yet.": "还没有通行密钥。",
+    "Name of the new passkey": "新通行密钥的名称",
+    "passkey": "通行密钥",
+    "Add a passkey": "添加通行密钥",
+    "Transfer": "转移",
+    "Transferred": "已转移",
+    "Give {address} to the user with this e-mail": "将 {address} 转给此邮箱的用户",
+    "their account e-mail": "对方的账户邮箱",
     "(no name)": "（无文件名）",
     "(no subject)": "（无主题）",
     "A code was sent to this e-mail": "验证码已发送到该邮箱",
@@ -193,6 +360,7 @@ ZH: dict[str, str] = {
     "Last active": "最近活跃",
     "Light": "浅色",
     "Log in": "登录",
+    "Log in as admin": "以管理员身份登录",
     "Log out": "退出登录",
     "Logged in": "已登录",
     "Logged out": "已退出登录",
@@ -277,6 +445,9 @@ ZH: dict[str, str] = {
     "Text version": "纯文本版本",
     "The message is HTML": "正文是 HTML",
     "The server cannot be reached": "无法连接服务器",
+    "The admin password is the one tempmail serve printed at its first start (or one of ADMIN_PASSWORDS).": (
+        "管理员密码是 tempmail serve 首次启动时打印的那个（或 ADMIN_PASSWORDS 中的一个）。"
+    ),
     "The test call succeeded": "测试调用成功",
     "Their name": "收件人名称",
     "Theme": "主题配色",

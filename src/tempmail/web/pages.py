@@ -8,6 +8,7 @@ routes; the buttons and forms of the UI call the JSON routes themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,15 +23,30 @@ from tempmail.web.render import prefers_html, render
 
 router = APIRouter(include_in_schema=False)
 
-ADMIN_TABS = ("addresses", "mails", "unknown", "users", "senders", "sendbox", "statistics", "settings")
+ADMIN_TABS = (
+    "addresses",
+    "mails",
+    "unknown",
+    "users",
+    "senders",
+    "sendbox",
+    "send",
+    "statistics",
+    "settings",
+    "oauth2",
+    "ip_access",
+    "telegram",
+    "database",
+    "worker",
+)
 ReplyTo = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def domain_choices(settings: Settings) -> list[tuple[str, str]]:
-    """(domain, label) of the domains anyone may create addresses on; DOMAIN_LABELS follow
-    DOMAINS' order."""
+def domain_choices(settings: Settings, domains: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(domain, label) of `domains`, by default those anyone may create addresses on;
+    DOMAIN_LABELS follow DOMAINS' order."""
     labels = dict(zip(settings.DOMAINS, settings.DOMAIN_LABELS, strict=False))
-    return [(domain, labels.get(domain) or domain) for domain in settings.default_domains]
+    return [(domain, labels.get(domain) or domain) for domain in domains or settings.default_domains]
 
 
 @router.get("/", response_class=PlainTextResponse, include_in_schema=True, tags=["open"])
@@ -48,6 +64,8 @@ def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
         "inbox.html",
         page="inbox",
         domains=domain_choices(settings),
+        # Without public creation, the admin creates addresses from this page (first run).
+        admin_domains=domain_choices(settings, settings.DOMAINS),
         can_create=settings.ENABLE_USER_CREATE_EMAIL,
         custom_names=not settings.DISABLE_CUSTOM_ADDRESS_NAME,
         password_login=settings.ENABLE_ADDRESS_PASSWORD,
@@ -57,8 +75,8 @@ def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
 
 
 @router.get(PAGES["compose"])
-async def compose_page(request: Request, reply: ReplyTo = None) -> HTMLResponse:
-    return render(request, "compose.html", page="compose", reply=reply)
+async def compose_page(request: Request, reply: ReplyTo = None, forward: ReplyTo = None) -> HTMLResponse:
+    return render(request, "compose.html", page="compose", reply=reply, forward=forward)
 
 
 @router.get(PAGES["address"])
@@ -74,9 +92,17 @@ async def address_page(request: Request, services: ServicesDep) -> HTMLResponse:
 
 
 @router.get(PAGES["user"])
+@router.get(PAGES["oauth2_callback"])
 async def user_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    """Registration rules are public (`/user_api/open_settings`), so the shell shows them."""
-    return render(request, "user.html", page="user", rules=await services.users.rules())
+    """Registration rules and the OAuth2 providers' names are public
+    (`/user_api/open_settings`), so the shell shows them."""
+    return render(
+        request,
+        "user.html",
+        page="user",
+        rules=await services.users.rules(),
+        oauth2=[(provider.clientID, provider.name) for provider in await services.oauth2.providers()],
+    )
 
 
 @router.get(PAGES["admin"])

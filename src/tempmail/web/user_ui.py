@@ -3,6 +3,7 @@ the reader, behind `x-user-token` like `/user_api`."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -31,6 +32,7 @@ async def user_panel(request: Request, user: UserDep, services: ServicesDep) -> 
         "fragments/user_panel.html",
         account=account,
         addresses=await services.users.bound_all(user.user_id),
+        passkeys=await services.passkeys.list(user),
         domains=[(domain, domain) for domain in role_domains] or domain_choices(services.settings),
     )
 
@@ -44,7 +46,8 @@ async def user_mails(
     address: AddressFilter = None,
 ) -> HTMLResponse:
     page = await services.users.mail_page(user, paging.limit, paging.offset, address)
-    return await mail_list(request, USER, page, paging)
+    count_of = partial(services.users.mail_page, user, 1, 0, address)
+    return await mail_list(request, USER, page, paging, count_of)
 
 
 async def _user_mail(mail_id: IdPath, user: UserDep, services: ServicesDep) -> Any:

@@ -17,8 +17,10 @@
     site: "tm.site", // site password (x-custom-auth)
   };
   var POLL_MS = 5000;
+  var ADMIN_CHECK = "/admin/user_settings"; // any admin route: answers 401 to a wrong password
   var texts = JSON.parse(document.getElementById("tm-texts").textContent);
-  var lang = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
+  // The page's language (`<html lang>`, zh-CN for zh), sent as x-lang: API errors in toasts match it.
+  var lang = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : document.documentElement.lang;
   var selectedMail = null;
 
   // --- storage ------------------------------------------------------------------------------
@@ -299,10 +301,18 @@
       window.location.reload();
     },
     "admin-login": function (form) {
-      write(KEYS.admin, form.elements.password.value);
-      form.reset();
-      applyState();
-      reloadData();
+      // Checked before it is kept: the inbox page has nothing of the admin's to load that
+      // would find a wrong one out.
+      var password = form.elements.password.value;
+      var headers = Object.assign(authHeaders(), { "x-admin-auth": password });
+      fetch(ADMIN_CHECK, { headers: headers, cache: "no-store" }).then(function (response) {
+        if (!response.ok) return response.text().then(function (text) { toast(text || String(response.status), "error"); });
+        write(KEYS.admin, password);
+        form.reset();
+        toast(texts.loggedIn);
+        applyState();
+        reloadData();
+      }, function () { toast(texts.offline, "error"); });
     },
     "import-credential": function (form) {
       var jwt = form.elements.jwt.value.trim().split(/\s/)[0];
@@ -389,7 +399,16 @@
       }
     }
     if (type === "sha256") return sha256(field.value);
+    if (type === "name-or-random") return field.value.trim() || randomName();
     return field.value;
+  }
+
+  /** Ten of [a-z0-9], for a form whose route wants a name (the admin's new address). */
+  function randomName() {
+    var alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    return Array.from(crypto.getRandomValues(new Uint8Array(10)), function (byte) {
+      return alphabet[byte % alphabet.length];
+    }).join("");
   }
 
   function formJson(elt) {
@@ -402,7 +421,8 @@
       var value = fieldValue(field);
       if (value !== undefined) setPath(body, field.name, value);
     });
-    return body;
+    // data-json-list: fields named `<n>.<key>` make a list of objects, in the order of n.
+    return form.hasAttribute("data-json-list") ? Object.values(body) : body;
   }
 
   function defineJsonExtension() {
@@ -478,7 +498,7 @@
       var stamp = el.getAttribute("datetime");
       var when = new Date(stamp.replace(" ", "T") + "Z");
       if (!isNaN(when)) {
-        el.textContent = when.toLocaleString(lang === "zh" ? "zh-CN" : undefined);
+        el.textContent = when.toLocaleString(lang === "en" ? undefined : document.documentElement.lang);
         el.title = stamp + " UTC";
       }
     });
@@ -577,6 +597,7 @@
       if (line.indexOf("event:") === 0) kind = line.slice(6).trim();
     });
     if (kind !== "mail" && kind !== "deleted") return;
+    document.dispatchEvent(new CustomEvent("tm:live", { detail: { kind: kind } }));
     // A burst of mail is one refresh.
     if (!refreshDue) refreshDue = setTimeout(function () { refreshDue = null; refreshLists(); }, 50);
   }
@@ -660,6 +681,9 @@
   }
 
   // --- start ----------------------------------------------------------------------------------
+
+  // What the page scripts of one screen (admin.js, account.js) share with this one.
+  window.tempmail = { toast: toast, authHeaders: authHeaders, after: after, texts: texts };
 
   function start() {
     defineJsonExtension();
