@@ -87,6 +87,22 @@ def test_screenshots(page: Page, chromium: Browser, ui_server: Server, folder: P
     page.locator("#compose textarea[name=content]").type("Friday works for me, see you at 8!")
     shot(page, folder, "compose")
 
+    page.goto(ui_server.base_url + "/")
+    expect(page.locator("#mail-list .mail-item")).to_have_count(len(SEED))
+    page.get_by_role("searchbox", name="Search mail").fill("verif")
+    expect(page.locator("#mail-list .mail-item")).to_have_count(1)
+    page.locator(".mail-item", has_text="verify your device").click()
+    expect(page.locator("#reader .codebox")).to_be_visible()
+    shot(page, folder, "search")
+    page.get_by_role("searchbox", name="Search mail").fill("")
+    expect(page.locator("#mail-list .mail-item")).to_have_count(len(SEED))
+    page.get_by_label("Select all on this page").check()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("?")
+    expect(page.locator("#keys-dialog")).to_be_visible()
+    shot(page, folder, "keys")
+    page.keyboard.press("Escape")
+
     page.goto(ui_server.base_url + "/admin")
     page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -95,6 +111,9 @@ def test_screenshots(page: Page, chromium: Browser, ui_server: Server, folder: P
     page.get_by_role("link", name="Statistics").click()
     expect(page.locator("[data-stat=mailCount]")).not_to_have_text("0")
     shot(page, folder, "admin-statistics")
+    page.get_by_role("link", name="Database").click()
+    expect(page.locator("[data-stat=databaseSize]")).to_contain_text("iB")
+    shot(page, folder, "admin-database")
 
     phone = chromium.new_context(viewport=PHONE, color_scheme="dark", locale="en-US", device_scale_factor=2)
     try:
@@ -115,3 +134,12 @@ def test_screenshots(page: Page, chromium: Browser, ui_server: Server, folder: P
         shot(zh, folder, "chinese")
     finally:
         chinese.close()
+
+    japanese = chromium.new_context(locale="ja-JP", viewport={"width": 1280, "height": 860})
+    try:
+        ja = japanese.new_page()
+        ja.goto(ui_server.base_url + "/")
+        expect(ja.locator("html")).to_have_attribute("lang", "ja")
+        shot(ja, folder, "japanese")
+    finally:
+        japanese.close()
