@@ -25,26 +25,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tempmail.db.mails import MailRow
+from tempmail.db.mails import MAIL_COLUMNS, MailRow
 from tempmail.db.tables import mail_search, raw_mails
 
 # The shortest needle the trigram indexes can find.
 TRIGRAM = 3
 POSTGRESQL_SLACK = 1000
 
-_ROW_COLUMNS = (
-    raw_mails.c.id,
-    raw_mails.c.message_id,
-    raw_mails.c.source,
-    raw_mails.c.address,
-    raw_mails.c.raw,
-    raw_mails.c.raw_blob,
-    raw_mails.c["metadata"],
-    raw_mails.c.created_at,
-)
 _NOT_INDEXED = ~select(mail_search.c.mail_id).where(mail_search.c.mail_id == raw_mails.c.id).exists()
 _PENDING = (
-    select(*_ROW_COLUMNS)
+    select(*MAIL_COLUMNS)
     .where(raw_mails.c.id > bindparam("after"), _NOT_INDEXED)
     .order_by(raw_mails.c.id)
     .limit(bindparam("limit", type_=Integer))

@@ -101,7 +101,8 @@ class MailRow(NamedTuple):
     created_at: str
 
 
-_COLUMNS = (
+# A mail row's columns, in MailRow's order (the search's queries select them too).
+MAIL_COLUMNS = (
     raw_mails.c.id,
     raw_mails.c.message_id,
     raw_mails.c.source,
@@ -111,7 +112,7 @@ _COLUMNS = (
     raw_mails.c["metadata"],
     raw_mails.c.created_at,
 )
-_ROW = select(*_COLUMNS)
+_ROW = select(*MAIL_COLUMNS)
 _NEWEST_FIRST = raw_mails.c.id.desc()
 
 # The largest BIGINT, PostgreSQL's id type.
