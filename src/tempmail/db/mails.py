@@ -122,11 +122,20 @@ _OWNER = raw_mails.c.address == bindparam("owner")
 
 
 def _bound_names(one_address: bool) -> Select[Any]:
-    """The names of the addresses bound to a user (`user_id`), or of the one of them named
-    `only`: none when `only` is not the user's."""
+    """The addresses bound to a user (`user_id`), or the one of them named `only` (none when
+    `only` is not the user's): each one's name, `updated_at` and number of mails (from the
+    trigger-kept counts of migration 0006, a lookup per address)."""
     bound = (
-        select(address.c.name, address.c.updated_at)
-        .join(users_address, users_address.c.address_id == address.c.id)
+        select(
+            address.c.name,
+            address.c.updated_at,
+            func.coalesce(mail_counts.c.mails, literal_column("0")).label("mails"),
+        )
+        .select_from(
+            users_address.join(address, users_address.c.address_id == address.c.id).outerjoin(
+                mail_counts, mail_counts.c.address == address.c.name
+            )
+        )
         .where(users_address.c.user_id == bindparam("user_id"))
     )
     return bound.where(address.c.name == bindparam("only")) if one_address else bound
@@ -173,9 +182,9 @@ def _user_inbox(dialect: str, counted: bool, one_address: bool) -> Select[Any]:
     """A user's page of mail (every bound address's, or one's), its count (first pages only)
     and the bound addresses' activity (how many never active, the oldest `updated_at`), in one
     statement that gives no row at all when the account is gone (the token's id and email no
-    longer name it): a poll of `/user_api/mails` is one round trip, as `/api/mails` is."""
+    longer name it): a poll of `/user_api/mails` is one round trip, as `/api/mails` is. The
+    count and the activity are one aggregate over the bound addresses."""
     bound = _bound_names(one_address).cte("bound")
-    owned = raw_mails.c.address.in_(select(bound.c.name))
     if dialect == "postgresql":
         # Each address's newest mails through the (address, id) index, then the page of those:
         # asked for the page of a list of addresses, PostgreSQL walks every mail's ids instead.
@@ -184,15 +193,21 @@ def _user_inbox(dialect: str, counted: bool, one_address: bool) -> Select[Any]:
         each = newest.limit(bindparam("reach", type_=BigInteger)).lateral("each")
         page = _paged(select(*each.c).select_from(bound.join(each, true())), each.c.id).subquery("page")
     else:
-        page = _paged(_ROW.where(owned)).subquery("page")
-    total: ColumnElement[Any] = literal_column("0")
-    if counted:
-        total = _mails_of(mail_counts.c.address.in_(select(bound.c.name)))
-    never_active = select(func.count()).select_from(bound).where(bound.c.updated_at.is_(None))
-    oldest_active = select(func.min(bound.c.updated_at))
+        page = _paged(_ROW.where(raw_mails.c.address.in_(select(bound.c.name)))).subquery("page")
+    # A sum is NUMERIC on PostgreSQL: back to the counts' BIGINT.
+    total = (
+        cast(func.coalesce(func.sum(bound.c.mails), literal_column("0")), BigInteger)
+        if counted
+        else literal_column("0")
+    )
+    summary = select(
+        func.count().filter(bound.c.updated_at.is_(None)).label("never_active"),
+        func.min(bound.c.updated_at).label("oldest_active"),
+        total.label("total"),
+    ).subquery("summary")
     return (
-        select(never_active.scalar_subquery(), oldest_active.scalar_subquery(), total, *page.c)
-        .select_from(users.outerjoin(page, true()))
+        select(summary.c.never_active, summary.c.oldest_active, summary.c.total, *page.c)
+        .select_from(users.join(summary, true()).outerjoin(page, true()))
         .where(users.c.id == bindparam("user_id"), users.c.user_email == bindparam("email"))
         .order_by(page.c.id.desc())
     )
