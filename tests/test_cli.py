@@ -86,6 +86,7 @@ def test_no_configuration_starts_usefully(tmp_path: Path) -> None:
     try:
         password = re.search(r"Admin password: (\S+)", first.banner)
         assert password, first.banner
+        assert f"Or open {first.base}/ in a browser, and Log in as admin with it." in first.banner
         assert httpx.get(f"{first.base}/health_check").text == "OK"
         headers = {"x-admin-auth": password.group(1)}
         assert httpx.get(f"{first.base}/admin/statistics", headers=headers).status_code == 200

@@ -133,7 +133,8 @@ def _banner(
             "No ADMIN_PASSWORDS configured: an admin password was generated and kept in the database.\n"
             f"  Admin password: {generated_password}\n"
             f"  Try: curl -H 'x-admin-auth: {generated_password}' "
-            f"'http://127.0.0.1:{http_port}/admin/address?limit=20&offset=0'",
+            f"'http://127.0.0.1:{http_port}/admin/address?limit=20&offset=0'\n"
+            f"  Or open http://127.0.0.1:{http_port}/ in a browser, and Log in as admin with it.",
             flush=True,
         )
 
