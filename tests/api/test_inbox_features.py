@@ -181,3 +181,21 @@ def test_ui_list_searches_and_numbers_its_pages(server: Server) -> None:
     assert "5 in total" in later.text and 'aria-label="Page 3"' in later.text
     found = server.with_jwt("GET", "/ui/mails", box["jwt"], params={"limit": 2, "offset": 0, "q": "test 3"})
     assert "1 found" in found.text and "Page test 3" in found.text and "Page test 2" not in found.text
+
+
+def test_a_mail_with_nul_and_undecodable_bytes_is_indexed_and_found(server: Server) -> None:
+    """PostgreSQL's text holds no NUL, and undecodable bytes parse to lone surrogates: neither
+    may stop the indexer (it would retry the same batch for ever)."""
+    box = server.new_address()
+    raw = (
+        b"From: Odd <odd@remote.example>\r\nSubject: Odd bytes\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nnul\x00here and \xff\xfe there\r\n"
+    )
+    server.send(box["address"], raw)
+    odd = server.mails(box["jwt"])["results"][0]["id"]
+    deadline = time.monotonic() + 30
+    while not server.db.sql("SELECT mail_id FROM mail_search WHERE mail_id = ?", odd):
+        assert time.monotonic() < deadline, "the search index never indexed the mail"
+        time.sleep(0.2)
+    assert subjects(search(server, box["jwt"], "odd bytes")) == ["Odd bytes"]
+    assert subjects(search(server, box["jwt"], "here and")) == ["Odd bytes"]

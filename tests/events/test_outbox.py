@@ -288,6 +288,7 @@ def test_scheduled_jobs_run_once_per_interval_across_nodes(
         "expired verification codes",
         "expired passkey challenges",
         "delivered outbox rows",
+        "search index",
     }
     # Two nodes ticking every second would run each job about twice a second without leases.
     for name, count in runs.items():

@@ -41,8 +41,11 @@ HIDDEN_TAGS = {"script", "style", "head", "title"}
 
 
 def normalized(text: str) -> str:
-    """Lower-cased, with every run of white space one space: what is indexed and searched."""
-    return " ".join(text.split()).lower()
+    """Lower-cased, with every run of white space (and NUL, which PostgreSQL's text cannot
+    hold) one space, and what is not UTF-8 (lone surrogates of undecodable bytes) as `?`: what
+    is indexed and searched."""
+    readable = text.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
+    return " ".join(readable.split()).lower()
 
 
 def needle_of(query: str | None) -> str:
