@@ -13,9 +13,7 @@ from sqlalchemy import TextClause, text
 from tempmail.db.engine import Database, _alembic_config
 from tempmail.db.mail_search import (
     LIKE_IDS,
-    SQLITE_FTS_IDS,
     MailSearchStore,
-    fts_phrase,
     like_pattern,
 )
 from tempmail.db.mails import MailStore
@@ -84,10 +82,8 @@ async def _index_and_explain(url: str) -> None:
 
         params = {"owner": BUSY, "limit": 10}
         if db.dialect == "sqlite":
-            found = await plan(db, SQLITE_FTS_IDS, {**params, "phrase": fts_phrase("needle")})
-            assert "VIRTUAL TABLE INDEX" in found and "mail_search_fts" in found, found
-            short = await plan(db, LIKE_IDS, {**params, "pattern": like_pattern("77")})
-            assert "USING INDEX idx_mail_search_address" in short, short
+            found = await plan(db, LIKE_IDS, {**params, "pattern": like_pattern("needle")})
+            assert "USING INDEX idx_mail_search_address" in found, found
         else:
             # At a few thousand rows a scan is cheaper, and PostgreSQL rightly scans.
             async with db.engine.begin() as conn:

@@ -3,11 +3,11 @@ indexer writes, and the queries a search runs on it.
 
 A search is a case-insensitive substring match within one address's mail. The index holds each
 mail's searchable text lower-cased (the caller lower-cases the needle too, so both back ends fold
-case alike, beyond ASCII). Needles of three characters or more go through the trigram index
-(SQLite: FTS5 with the trigram tokenizer, matched as a phrase, which is a substring match;
-PostgreSQL: pg_trgm's GIN index, which LIKE uses); shorter ones walk the address's rows through
-the (address, mail_id) index. Every query joins `raw_mails`, so a row left behind by a mail
-deleted while it was being indexed never shows.
+case alike, beyond ASCII). LIKE reads the address's texts, found by the (address, mail_id)
+index; on PostgreSQL pg_trgm's GIN index serves LIKE too, where the planner finds it cheaper (a
+rare text in a large address). Migration 0010 says why SQLite has no text index. Every query
+joins `raw_mails`, so a row left behind by a mail deleted while it was being indexed never
+shows.
 
 Which mails are not indexed yet: the indexer walks ids upwards, so on SQLite (one writer, ids
 given in commit order) every mail up to the highest indexed id is indexed or gone. On PostgreSQL
@@ -27,8 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tempmail.db.mails import MAIL_COLUMNS, MailRow
 from tempmail.db.tables import mail_search, raw_mails
 
-# The shortest needle the trigram indexes can find.
-TRIGRAM = 3
 POSTGRESQL_SLACK = 1000
 
 _NOT_INDEXED = ~select(mail_search.c.mail_id).where(mail_search.c.mail_id == raw_mails.c.id).exists()
@@ -41,15 +39,6 @@ _PENDING = (
 _PENDING_OWNED = _PENDING.where(raw_mails.c.address == bindparam("owner"))
 _HIGHEST = select(func.coalesce(func.max(mail_search.c.mail_id), literal_column("0")))
 
-# SQLite's trigram search: the FTS5 phrase, joined to the address's rows and to the mail.
-_FTS_FROM = (
-    " FROM mail_search_fts JOIN mail_search AS s ON s.mail_id = mail_search_fts.rowid"
-    " JOIN raw_mails ON raw_mails.id = s.mail_id"
-    " WHERE mail_search_fts MATCH :phrase AND s.address = :owner"
-)
-SQLITE_FTS_IDS = text("SELECT s.mail_id" + _FTS_FROM + " ORDER BY s.mail_id DESC LIMIT :limit")
-SQLITE_FTS_COUNT = text("SELECT count(*)" + _FTS_FROM)
-
 
 def like_filter() -> Any:
     """`body LIKE :pattern ESCAPE '\\'`, the pattern bound at run time (see `like_pattern`)."""
@@ -60,11 +49,6 @@ def like_pattern(needle: str) -> str:
     """`%needle%` with LIKE's wildcards in the needle taken literally."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def fts_phrase(needle: str) -> str:
-    """The needle as one FTS5 phrase (quotes doubled): a substring match with trigrams."""
-    return '"' + needle.replace('"', '""') + '"'
 
 
 _LIKE_MATCHING = (
@@ -116,8 +100,7 @@ class MailSearchStore:
     async def add(self, entries: Sequence[tuple[int, str]]) -> None:
         """Index each (mail id, searchable text), for mails that still exist (the insert selects
         the mail, so one deleted meanwhile gets no row); one already indexed is left as it is.
-        The batch is one statement: on SQLite, FTS5 writes its pending terms out at every
-        statement of a trigger, so a statement per mail cost ten times the whole batch's."""
+        The batch is one statement, not one a mail."""
         if not entries:
             return
         if self.sqlite:
@@ -130,13 +113,8 @@ class MailSearchStore:
     async def matching(self, owner: str, needle: str, limit: int) -> tuple[list[int], int]:
         """The ids (newest first, at most `limit`) and the number of the address's indexed
         mails whose text contains `needle` (lower-cased, not empty)."""
+        params = {"owner": owner, "pattern": like_pattern(needle), "limit": limit}
         async with self.engine.connect() as conn:
-            if self.sqlite and len(needle) >= TRIGRAM:
-                params: dict[str, Any] = {"owner": owner, "phrase": fts_phrase(needle), "limit": limit}
-                ids = (await conn.execute(SQLITE_FTS_IDS, params)).scalars().all()
-                count = await conn.scalar(SQLITE_FTS_COUNT, params)
-            else:
-                params = {"owner": owner, "pattern": like_pattern(needle), "limit": limit}
-                ids = (await conn.execute(LIKE_IDS, params)).scalars().all()
-                count = await conn.scalar(LIKE_COUNT, params)
+            ids = (await conn.execute(LIKE_IDS, params)).scalars().all()
+            count = await conn.scalar(LIKE_COUNT, params)
         return [int(mail_id) for mail_id in ids], int(count or 0)

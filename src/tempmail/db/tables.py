@@ -271,9 +271,9 @@ mail_flags = Table(
 )
 
 # The search index of received mail (migration 0010): a mail's address and its searchable text,
-# lower-cased, written by the background indexer (`tempmail.inbound.search`). Its trigram index
-# (SQLite: the FTS5 table `mail_search_fts`; PostgreSQL: GIN with pg_trgm) lives only in the
-# migration; a trigger on `raw_mails` deletes a mail's row with the mail.
+# lower-cased, written by the background indexer (`tempmail.inbound.search`). PostgreSQL's
+# trigram index (GIN with pg_trgm) lives only in the migration; a trigger on `raw_mails` deletes
+# a mail's row with the mail.
 mail_search = Table(
     "mail_search",
     metadata,

@@ -62,9 +62,7 @@ def searchable(row: MailRow) -> str:
     parsed = parse_mail(raw_bytes(row))
     body = parsed.text
     if not body.strip() and parsed.html:
-        body = html.unescape(
-            nh3.clean(parsed.html, tags=set(), clean_content_tags=HIDDEN_TAGS)
-        )
+        body = html.unescape(nh3.clean(parsed.html, tags=set(), clean_content_tags=HIDDEN_TAGS))
     return normalized(" ".join((parsed.sender, row.source or "", parsed.subject, body)))[:MAX_INDEXED_CHARS]
 
 
