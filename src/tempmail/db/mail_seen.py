@@ -30,7 +30,7 @@ _SEEN = select(mail_flags.c.mail_id).where(
     mail_flags.c.mail_id.in_(bindparam("ids", expanding=True)), mail_flags.c.seen
 )
 
-
+# The mails named by `ids` that are `owner`'s (a gone one, or someone else's, matches nothing).
 _IDS_OWNED = and_(
     raw_mails.c.id.in_(bindparam("ids", expanding=True)), raw_mails.c.address == bindparam("owner")
 )
@@ -45,10 +45,7 @@ class MailSeenStore:
         for seen in (True, False):
             source = select(
                 raw_mails.c.id, literal(seen).label("seen"), *(literal(False).label(name) for name in others)
-            ).where(
-                raw_mails.c.id.in_(bindparam("ids", expanding=True)),
-                raw_mails.c.address == bindparam("owner"),
-            )
+            ).where(_IDS_OWNED)
             statement = upsert(mail_flags).from_select(["mail_id", "seen", *others], source)
             self._marks[seen] = statement.on_conflict_do_update(
                 index_elements=[mail_flags.c.mail_id], set_={"seen": statement.excluded.seen}

@@ -48,7 +48,7 @@ class BotAddresses:
 
     async def held(self, user_id: str) -> list[Binding]:
         """The user's addresses that still exist."""
-        return [item for item in await self.store.bindings(user_id) if await self._live(item)]
+        return [item for item in await self.store.bindings(user_id) if await self.is_live(item)]
 
     def credential(self, binding: Binding) -> str:
         """The address's JWT, as `/api/new_address` hands it out."""
@@ -68,7 +68,7 @@ class BotAddresses:
         if claim is None:
             raise ApiError(400, INVALID_CREDENTIAL)
         binding = Binding(claim.address, claim.address_id)
-        if not await self._live(binding):
+        if not await self.is_live(binding):
             raise ApiError(400, INVALID_CREDENTIAL)
         if binding not in await self.store.bindings(user_id):
             await self._check_room(user_id)
@@ -88,7 +88,7 @@ class BotAddresses:
 
     async def clean_invalid(self, user_id: str) -> int:
         """`/cleaninvalidaddress`: forget the addresses that no longer exist; how many went."""
-        gone = [item for item in await self.store.bindings(user_id) if not await self._live(item)]
+        gone = [item for item in await self.store.bindings(user_id) if not await self.is_live(item)]
         for item in gone:
             await self.store.unbind(user_id, item.address)
         return len(gone)
@@ -114,10 +114,8 @@ class BotAddresses:
         page = first if offset == 0 else await self.mailbox.page(1, offset, owner=binding.address)
         return MailAt(binding, page.results[0] if page.results else None, offset, first.count)
 
-    async def is_held_live(self, binding: Binding) -> bool:
-        return await self._live(binding)
-
-    async def _live(self, binding: Binding) -> bool:
+    async def is_live(self, binding: Binding) -> bool:
+        """The bound address still exists, under the same id (not a new one of the same name)."""
         return await self.addresses.is_live(binding.address_id, binding.address)
 
     async def _check_room(self, user_id: str) -> None:

@@ -287,7 +287,7 @@ class TelegramBot:
         holders = []
         for user_id in users:
             for binding in await self.store.bindings(user_id):
-                if binding.address == mail.address and await self.addresses.is_held_live(binding):
+                if binding.address == mail.address and await self.addresses.is_live(binding):
                     holders.append(user_id)
         if not holders:
             return False
