@@ -199,3 +199,18 @@ def test_a_mail_with_nul_and_undecodable_bytes_is_indexed_and_found(server: Serv
         time.sleep(0.2)
     assert subjects(search(server, box["jwt"], "odd bytes")) == ["Odd bytes"]
     assert subjects(search(server, box["jwt"], "here and")) == ["Odd bytes"]
+
+
+def test_the_inbox_routes_want_a_valid_address_credential(server: Server) -> None:
+    """No credential, or a JWT that is not ours: 401 on every route of ours, before any input is
+    read."""
+    requests = (
+        ("GET", "/api/search?q=hello&limit=10&offset=0", None),
+        ("GET", "/api/unread_count", None),
+        ("POST", "/api/seen", {"ids": [1]}),
+        ("GET", "/ui/mail/1/eml", None),
+    )
+    for method, path, body in requests:
+        assert server.client.request(method, path, json=body).status_code == 401, path
+        forged = server.with_jwt(method, path, "not.a.jwt", json=body)
+        assert forged.status_code == 401, (path, forged.text)
