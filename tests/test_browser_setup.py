@@ -26,7 +26,8 @@ NO_PLAYWRIGHT = "playwright is missing: pip install -e '.[test]'" + DESELECT
 
 def run_pytest(*args: str, **env: str) -> tuple[int, str]:
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", MODULE, *args],
+        # -rN: no short summary, which repeats each reason untruncated where CI is set.
+        [sys.executable, "-m", "pytest", "-q", "-rN", "-p", "no:cacheprovider", MODULE, *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
