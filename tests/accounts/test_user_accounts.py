@@ -230,6 +230,22 @@ def test_every_user_route_refuses_bad_tokens(server: Server, method: str, path: 
         assert (response.status_code, response.text) == (401, TOKEN_EXPIRED), kind
 
 
+def test_a_token_that_worked_is_refused_once_it_expires(server: Server) -> None:
+    """Verified tokens are remembered (a client polls with one all day), never past their `exp`."""
+    address = email()
+    user_id = pyjwt.decode(register(server, address), JWT_SECRET, algorithms=["HS256"])["user_id"]
+    now = int(time.time())
+    short = pyjwt.encode(
+        {"user_email": address, "user_id": user_id, "iat": now, "exp": now + 2}, JWT_SECRET, algorithm="HS256"
+    )
+    for path in ("/user_api/mails?limit=10&offset=0", "/user_api/settings"):
+        assert server.user("GET", path, short).status_code == 200, path
+    time.sleep(max(0.0, now + 2.2 - time.time()))
+    for path in ("/user_api/mails?limit=10&offset=0", "/user_api/settings"):
+        response = server.user("GET", path, short)
+        assert (response.status_code, response.text) == (401, TOKEN_EXPIRED), path
+
+
 def test_public_user_routes_need_no_token(server: Server) -> None:
     open_registration(server)
     assert server.client.get("/user_api/open_settings").status_code == 200

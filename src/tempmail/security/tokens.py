@@ -13,8 +13,8 @@ import jwt
 
 from tempmail.ttl_cache import TtlCache
 
-# How long a verified address credential is remembered. A client polls with the same one all
-# day, and checking an HS256 signature with PyJWT costs more than the rest of the request's own
+# How long a verified credential (address or user JWT) is remembered. A client polls with the
+# same one all day, and checking an HS256 signature with PyJWT costs more than the rest of the request's own
 # work; the secret never changes while the process runs, so a verified token stays verified.
 VERIFIED_SECONDS = 3600.0
 
@@ -39,8 +39,8 @@ class RoleClaim:
 class Tokens:
     def __init__(self, secret: str) -> None:
         self._secret = secret
-        # token -> (claim, its `exp` or None), for tokens that verified.
-        self._verified: TtlCache[str, tuple[AddressClaim, float | None]] = TtlCache(VERIFIED_SECONDS)
+        # token -> (payload, its `exp` or None), for tokens that verified.
+        self._verified: TtlCache[str, tuple[dict[str, Any], float | None]] = TtlCache(VERIFIED_SECONDS)
 
     def sign(self, payload: dict[str, Any]) -> str:
         return jwt.encode(payload, self._secret, algorithm="HS256")
@@ -56,7 +56,9 @@ class Tokens:
     def address_jwt(self, address: str, address_id: int) -> str:
         return self.sign({"address": address, "address_id": address_id})
 
-    def read_address(self, token: str) -> AddressClaim | None:
+    def verified(self, token: str) -> dict[str, Any] | None:
+        """`decode`, remembered: the payload of a token that verified is kept until its `exp`
+        (the payload is shared between calls; callers copy it before changing it)."""
         hit = self._verified.get(token)
         if isinstance(hit, tuple):
             known, expires = hit
@@ -64,19 +66,23 @@ class Tokens:
                 return known  # type: ignore[no-any-return]
             self._verified.pop(token)
         payload = self.decode(token)
+        if payload is not None:
+            exp = payload.get("exp")
+            self._verified.put(token, (payload, float(exp) if isinstance(exp, int | float) else None))
+        return payload
+
+    def read_address(self, token: str) -> AddressClaim | None:
+        payload = self.verified(token) if token else None
         if payload is None:
             return None
         name, address_id = payload.get("address"), payload.get("address_id")
         if not isinstance(name, str) or isinstance(address_id, bool) or not isinstance(address_id, int):
             return None
-        claim = AddressClaim(name, address_id)
-        exp = payload.get("exp")
-        self._verified.put(token, (claim, float(exp) if isinstance(exp, int | float) else None))
-        return claim
+        return AddressClaim(name, address_id)
 
     def read_user(self, token: str) -> dict[str, Any] | None:
         """The payload of a valid, unexpired user JWT (`x-user-token`), else None."""
-        payload = self.decode(token) if token else None
+        payload = self.verified(token) if token else None
         if payload is None or "exp" not in payload:
             return None
         user_id = payload.get("user_id")
