@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
@@ -33,7 +35,15 @@ TOUCH_GRANULARITY = timedelta(days=1)
 def touch_due(updated_at: str | None) -> bool:
     """Whether activity now would move `updated_at` (a `YYYY-MM-DD HH:MM:SS` text, which
     orders as its time does): it is unset, or older than TOUCH_GRANULARITY."""
-    return updated_at is None or updated_at < (utcnow() - TOUCH_GRANULARITY).strftime(TIMESTAMP_FORMAT)
+    return updated_at is None or updated_at < _stale_before(int(time.time()))
+
+
+@functools.lru_cache(maxsize=1)
+def _stale_before(second: int) -> str:
+    """The `updated_at` text a day before `second` (epoch seconds): formatted once a second,
+    not on every poll of a page."""
+    now = datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
+    return (now - TOUCH_GRANULARITY).strftime(TIMESTAMP_FORMAT)
 
 
 class AddressExists(Exception):
