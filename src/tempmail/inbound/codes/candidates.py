@@ -12,7 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from tempmail.inbound.codes.document import URL_RE
+from tempmail.inbound.codes.document import url_matches
 
 MAX_CANDIDATES = 3_000
 # A run of letters and digits that holds a digit: where every candidate starts or ends.
@@ -49,7 +49,9 @@ _EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\
 
 def blocked_spans(text: str) -> list[tuple[int, int]]:
     """URLs and e-mail addresses: numbers inside them are never codes."""
-    spans = [m.span() for m in URL_RE.finditer(text)] + [m.span() for m in _EMAIL_RE.finditer(text)]
+    spans = [m.span() for m in url_matches(text)]
+    if "@" in text:
+        spans += [m.span() for m in _EMAIL_RE.finditer(text)]
     return sorted(spans)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -19,6 +20,17 @@ from tempmail.inbound.codes.keywords import address_line, phrases
 
 MAX_LINKS = 500
 URL_RE = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
+
+
+def url_matches(text: str) -> Iterator[re.Match[str]]:
+    """`URL_RE`'s matches in `text`. A text with neither `://` nor `www.` (most of a mail) has
+    none, which a substring search finds out far faster than the pattern tried at every
+    position (half a millisecond on 10 KB)."""
+    if "://" not in text and "www." not in text.lower():
+        return iter(())
+    return URL_RE.finditer(text)
+
+
 _BLOCK_TAGS = frozenset(
     phrases(
         "p|div|br|tr|li|ul|ol|h1|h2|h3|h4|h5|h6|table|tbody|thead|tfoot|center|hr|blockquote|pre|section|"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from tempmail.inbound.codes.document import MAX_LINKS, URL_RE, Document, Lines
+from tempmail.inbound.codes.document import MAX_LINKS, Document, Lines, url_matches
 from tempmail.inbound.codes.keywords import cjk, words
 
 LINK_THRESHOLD = 4.0
@@ -156,7 +156,7 @@ def _text_links(doc: Document, from_html: bool, base_order: int) -> list[LinkCan
     """Bare URLs in a text, with the line they sit on (or the line above) as their context."""
     lines = Lines(doc.text)
     found: list[LinkCandidate] = []
-    for match in URL_RE.finditer(doc.text):
+    for match in url_matches(doc.text):
         url = match.group(0).rstrip(".,;:!?)]}>'\"")
         if url.lower().startswith("www."):
             continue

@@ -155,11 +155,15 @@ def _context_penalty(text: str, cand: Candidate, lines: Lines) -> float:
 
 def _score_document(doc: Document, *, is_subject: bool = False) -> list[Candidate]:
     text = doc.text
+    keywords = keywords_in(text)
+    if all(kw.negative for kw in keywords):
+        # Only a keyword that is not negative supports a code (`_keyword_score`), and a
+        # candidate without support is dropped: no need to look for candidates at all.
+        return []
     blocked = blocked_spans(text)
     candidates = code_candidates(text, blocked)
     if not candidates:
         return []
-    keywords = keywords_in(text)
     starts = [k.start for k in keywords]
     lines = Lines(text)
     per_line = Counter(lines.index(c.start) for c in candidates)
