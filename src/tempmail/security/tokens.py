@@ -14,8 +14,9 @@ import jwt
 from tempmail.ttl_cache import TtlCache
 
 # How long a verified credential (address or user JWT) is remembered. A client polls with the
-# same one all day, and checking an HS256 signature with PyJWT costs more than the rest of the request's own
-# work; the secret never changes while the process runs, so a verified token stays verified.
+# same one all day, and checking an HS256 signature with PyJWT costs more than the rest of the
+# request's own work; the secret never changes while the process runs, so a verified token
+# stays verified (until its `exp`, if it has one).
 VERIFIED_SECONDS = 3600.0
 
 
