@@ -69,10 +69,10 @@ class InboundHandler:
         self.in_flight: set[asyncio.Task[Any]] = set()
 
     def __dir__(self) -> list[str]:
-        """The hooks, the only names aiosmtpd's protocol constructor looks for in `dir(handler)`
-        and `inspect.getmembers(handler)`; it runs once a connection, so once a mail, and
-        reading every attribute of the handler there was a twentieth of the server's Python
-        time in a burst (py-spy)."""
+        """The `handle_` hooks and `auth_` mechanisms, the only names aiosmtpd's protocol
+        constructor looks for in `dir(handler)` and `inspect.getmembers(handler)`; it runs once
+        a connection, so once a mail, and reading every attribute of the handler there was a
+        twentieth of the server's Python time in a burst (py-spy)."""
         return _HOOK_NAMES
 
     async def handle_RCPT(
@@ -556,4 +556,4 @@ def _parse_address(arg: str) -> tuple[str | None, str | None]:
 
 
 _COMMAND_NAMES = [name for name in dir(TrackedSMTP) if name.startswith(("smtp_", "auth_"))]
-_HOOK_NAMES = [name for name in vars(InboundHandler) if name.startswith("handle_")]
+_HOOK_NAMES = [name for name in dir(InboundHandler) if name.startswith(("handle_", "auth_"))]
