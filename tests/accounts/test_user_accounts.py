@@ -244,6 +244,8 @@ def test_a_token_that_worked_is_refused_once_it_expires(server: Server) -> None:
     for path in ("/user_api/mails?limit=10&offset=0", "/user_api/settings"):
         response = server.user("GET", path, short)
         assert (response.status_code, response.text) == (401, TOKEN_EXPIRED), path
+        response = server.user("GET", path, short, headers={"x-lang": "zh"})
+        assert (response.status_code, response.text) == (401, "您的令牌已过期, 请重新登录"), path
 
 
 def test_public_user_routes_need_no_token(server: Server) -> None:
