@@ -30,9 +30,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises migrations when several
 # tempmail nodes start at once against one database.
 _MIGRATION_LOCK_ID = 0x7E3A11
-# Rows MailStore hands the commit of received mail at most: each group is one statement (on
-# PostgreSQL, one array per column), and so one transaction.
-INGEST_ROWS_PER_STATEMENT = 1000
 
 
 def async_url(url: str) -> str:
@@ -97,7 +94,7 @@ class Database:
         """Where received mail is committed (see `tempmail.db.mail_inserts`), made once."""
         if self._mail_inserts is None:
             if self._sqlite_file is not None:
-                self._mail_inserts = SqliteInserts(self._sqlite_file, self.engine.dialect)
+                self._mail_inserts = SqliteInserts(self._sqlite_file)
             else:
                 self._mail_inserts = PostgresInserts(self.url)
         return self._mail_inserts

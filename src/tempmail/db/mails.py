@@ -8,7 +8,6 @@ goes gzip-compressed into `raw_blob`, so no byte is ever lost or altered.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tempmail.db.engine import INGEST_ROWS_PER_STATEMENT
 from tempmail.db.mail_inserts import MailInserts
 from tempmail.db.paging import Page
 from tempmail.db.reads import Reads
@@ -71,21 +69,6 @@ def raw_bytes(row: Any) -> bytes:
     if row.raw_blob is not None:
         return gzip.decompress(row.raw_blob)
     return (row.raw or "").encode("utf-8")
-
-
-# A delivery waiting for the group commit, and the future its caller awaits.
-Pending = tuple[Sequence[NewMail], "asyncio.Future[list[int]]"]
-
-
-def _settle(
-    future: asyncio.Future[list[int]], ids: list[int] | None = None, error: BaseException | None = None
-) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(ids or [])
 
 
 class MailRow(NamedTuple):
@@ -282,10 +265,6 @@ _SET_METADATA = (
 )
 
 
-# Deliveries sharing one commit at most; bounds the latency a large burst adds to each.
-MAX_GROUP = 200
-
-
 class MailStore:
     """Queries on received mails; `tempmail.inbound.views` shapes the rows for the API."""
 
@@ -297,75 +276,15 @@ class MailStore:
         self.compress = compress
         self._pages = _pages()
         self._user_inboxes = _user_inboxes(engine.dialect.name)
-        self._pending: list[Pending] = []
-        self._committer: asyncio.Task[None] | None = None
 
     async def insert(self, mails: Sequence[NewMail]) -> list[int]:
-        """Store one delivery (the recipients of one SMTP DATA) and return once it is committed.
-
-        Group commit: deliveries that arrive while a commit is running wait for the next one and
-        share it, so N parallel SMTP sessions cost one transaction (one fsync, one SQLite write
-        lock) instead of N contending ones. The caller's answer still comes only after commit.
-        """
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._pending.append((mails, future))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_pending())
-        # Shielded: a client hanging up must not cancel a commit others share.
-        return await asyncio.shield(future)
-
-    async def _commit_pending(self) -> None:
-        while self._pending:
-            group = self._next_group()
-            try:
-                results = await self._insert_group(group)
-            except Exception as exc:
-                if len(group) == 1:
-                    _settle(group[0][1], error=exc)
-                else:
-                    await self._commit_one_by_one(group)
-                continue
-            for (_, future), ids in zip(group, results, strict=True):
-                _settle(future, ids)
-
-    def _next_group(self) -> list[Pending]:
-        """The oldest deliveries, at most MAX_GROUP of them and INGEST_ROWS_PER_STATEMENT rows
-        (a delivery has at most a hundred, see `tempmail.inbound.smtp`): one statement."""
-        size = rows = 0
-        for mails, _ in self._pending:
-            if size == MAX_GROUP or (size and rows + len(mails) > INGEST_ROWS_PER_STATEMENT):
-                break
-            size, rows = size + 1, rows + len(mails)
-        group, self._pending = self._pending[:size], self._pending[size:]
-        return group
-
-    async def _insert_group(self, group: list[Pending]) -> list[list[int]]:
-        """Every row of the group in one multi-row INSERT, a transaction of its own: the
-        committer talks to the database once per group, not a few times per row, so a busy
-        event loop (each exchange is a wake-up it must serve) delays commits less."""
-        mails_in_order = [mail for mails, _ in group for mail in mails]
-        rows = [self._row(mail) for mail in mails_in_order]
-        queued = [
-            (position, kind) for position, mail in enumerate(mails_in_order) for kind in mail.deliveries
-        ]
-        due = next((mail.deliveries_due for mail in mails_in_order if mail.deliveries), None)
-        ids = await self.inserts.insert(rows, queued, due) if queued else await self.inserts.insert(rows)
-        results: list[list[int]] = []
-        for mails, _ in group:
-            results.append(ids[: len(mails)])
-            ids = ids[len(mails) :]
-        return results
-
-    async def _commit_one_by_one(self, group: list[Pending]) -> None:
-        """Each delivery in its own transaction, after a group's shared one failed, so that one
-        bad row fails only its own delivery."""
-        for item in group:
-            try:
-                (ids,) = await self._insert_group([item])
-            except Exception as exc:
-                _settle(item[1], error=exc)
-            else:
-                _settle(item[1], ids)
+        """Store one delivery (the recipients of one SMTP DATA) and return its ids once they
+        are committed: deliveries arriving together share a transaction (the group commit of
+        `tempmail.db.group_commit`), and each caller's answer still waits for its commit."""
+        rows = [self._row(mail) for mail in mails]
+        queued = [(position, kind) for position, mail in enumerate(mails) for kind in mail.deliveries]
+        due = next((mail.deliveries_due for mail in mails if mail.deliveries), None)
+        return await self.inserts.insert(rows, queued, due)
 
     def _row(self, mail: NewMail) -> dict[str, Any]:
         text, blob = encode_raw(mail.raw, self.compress)
