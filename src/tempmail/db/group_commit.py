@@ -68,9 +68,9 @@ class Group:
 class DeliveryQueue:
     """Deliveries waiting for a commit, oldest first.
 
-    `add` runs on the event loop; `take` and `retry_alone` run wherever the back end commits
-    (one taker at a time: its committer task or its ingest thread). Only the taker removes or
-    puts back, and only at the head, while `add` only appends at the tail: each is one atomic
+    `add` runs on the event loop; `take` and `failed` run wherever the back end commits (one
+    taker at a time: its committer task or its ingest thread). Only the taker removes or puts
+    back, and only at the head, while `add` only appends at the tail: each is one atomic
     operation of `deque`, so the two sides need no lock.
     """
 
