@@ -8,8 +8,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
+from typing import Any
 
 import pytest
 
@@ -174,26 +176,33 @@ def test_mail_without_headers_is_stored(server: Server) -> None:
     assert parsed["subject"] == ""
 
 
-def test_parallel_sessions_store_each_mail_once(server: Server) -> None:
-    created = server.new_address()
+def _in_parallel_sessions(server: Server, sessions: int, send: Callable[[smtplib.SMTP, int], None]) -> None:
+    """`send(client, n)` on SMTP sessions 0..sessions-1, all at once, each on a thread."""
     errors: list[BaseException] = []
 
     def session(n: int) -> None:
         try:
             with server.smtp() as client:
-                for i in range(5):
-                    client.sendmail(
-                        "a@remote.example", created["address"], f"Subject: {n}-{i}\r\n\r\nx".encode()
-                    )
+                send(client, n)
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=session, args=(n,)) for n in range(10)]
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_parallel_sessions_store_each_mail_once(server: Server) -> None:
+    created = server.new_address()
+
+    def send(client: smtplib.SMTP, n: int) -> None:
+        for i in range(5):
+            client.sendmail("a@remote.example", created["address"], f"Subject: {n}-{i}\r\n\r\nx".encode())
+
+    _in_parallel_sessions(server, 10, send)
     page = server.mails(created["jwt"], limit=100)
     subjects = sorted(row["raw"].split("\r\n")[0] for row in page["results"])
     assert subjects == sorted(f"Subject: {n}-{i}" for n in range(10) for i in range(5))
@@ -204,32 +213,26 @@ def test_parallel_deliveries_each_get_their_own_ids(server: Server) -> None:
     rows: what runs after the commit (here the code extraction) reads each mail by its id, so
     a shifted id would put one mail's code on another."""
     boxes = [server.new_address() for _ in range(3)]
-    errors: list[BaseException] = []
 
-    def session(n: int) -> None:
-        try:
-            with server.smtp() as client:
-                for i in range(4):
-                    code = f"{n}{i}{n}{i}{n}{i}"[:6].rjust(6, "7")
-                    # Every other delivery has two recipients: two rows of one group.
-                    to = [boxes[n % 3]["address"], *([boxes[(n + 1) % 3]["address"]] if i % 2 else [])]
-                    raw = f"Subject: {code}\r\n\r\nYour verification code is {code}\r\n"
-                    client.sendmail("a@remote.example", to, raw.encode())
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
+    def send(client: smtplib.SMTP, n: int) -> None:
+        for i in range(4):
+            code = f"{n}{i}" * 3
+            # Every other delivery has two recipients: two rows of one group.
+            to = [boxes[n % 3]["address"], *([boxes[(n + 1) % 3]["address"]] if i % 2 else [])]
+            client.sendmail(
+                "a@remote.example", to, f"Subject: {code}\r\n\r\nYour code is {code}\r\n".encode()
+            )
 
-    threads = [threading.Thread(target=session, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    rows = [row for box in boxes for row in server.mails(box["jwt"], limit=100)["results"]]
+    def stored() -> list[dict[str, Any]]:
+        return [row for box in boxes for row in server.mails(box["jwt"], limit=100)["results"]]
+
+    _in_parallel_sessions(server, 10, send)
+    rows = stored()
     assert len(rows) == 60
     deadline = time.monotonic() + 30
     while any(row["metadata"] is None for row in rows) and time.monotonic() < deadline:
         time.sleep(0.2)
-        rows = [row for box in boxes for row in server.mails(box["jwt"], limit=100)["results"]]
+        rows = stored()
     for row in rows:
         subject = row["raw"].split("\r\n")[0].removeprefix("Subject: ")
         assert json.loads(row["metadata"])["ai_extract"]["result"] == subject, row
