@@ -157,7 +157,7 @@ def test_after_a_shared_commit_fails_each_delivery_is_tried_alone() -> None:
             _queued(queue, 1)
         group = queue.take()
         assert group is not None and len(group.deliveries) == 3
-        queue.failed(group, RuntimeError("shared")).settle()
+        assert queue.failed(group, RuntimeError("shared")) is None
         assert not any(d.future.done() for d in group.deliveries)
         _queued(queue, 1)
         alone = [queue.take() for _ in range(3)]
@@ -165,7 +165,9 @@ def test_after_a_shared_commit_fails_each_delivery_is_tried_alone() -> None:
         last = queue.take()
         assert last is not None and len(last.deliveries) == 1 and not last.deliveries[0].alone
         assert alone[0] is not None
-        queue.failed(alone[0], RuntimeError("own")).settle()
+        own = queue.failed(alone[0], RuntimeError("own"))
+        assert own is not None
+        own.settle()
         with pytest.raises(RuntimeError, match="own"):
             group.deliveries[0].future.result()
 

@@ -113,31 +113,28 @@ class DeliveryQueue:
         due = next((delivery.due for delivery in taken if delivery.queued), None)
         return Group(taken, all_rows, queued, due)
 
-    def failed(self, group: Group, error: BaseException) -> Outcome:
+    def failed(self, group: Group, error: BaseException) -> Outcome | None:
         """After the group's commit failed: a lone delivery fails with the error; the deliveries
-        of a larger group go back to the head of the queue, each to be committed alone."""
+        of a larger group go back to the head of the queue, each to be committed alone, and
+        there is nothing to answer yet (None)."""
         if len(group.deliveries) == 1:
             return Outcome(group, error=error)
         for delivery in reversed(group.deliveries):
             delivery.alone = True
             self._waiting.appendleft(delivery)
-        return Outcome(group, retried=True)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of a group: its ids, or the error its only delivery fails with, or nothing
-    yet (its deliveries went back to the queue)."""
+    """What became of a committed group: its ids, or the error its only delivery fails with."""
 
     group: Group
     ids: Sequence[int] = ()
     error: BaseException | None = None
-    retried: bool = False
 
     def settle(self) -> None:
         """Answer the callers; on the event loop (futures are not thread-safe)."""
-        if self.retried:
-            return
         for delivery, ids in zip(self.group.deliveries, self.group.ids_per_delivery(self.ids), strict=True):
             if delivery.future.done():
                 continue

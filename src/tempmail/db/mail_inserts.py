@@ -166,10 +166,11 @@ class PostgresInserts(MailInserts):
             try:
                 ids = await self._insert_reconnecting(group)
             except Exception as exc:
-                outcome = self._queue.failed(group, exc)
+                outcome: Outcome | None = self._queue.failed(group, exc)
             else:
                 outcome = Outcome(group, ids)
-            outcome.settle()
+            if outcome is not None:
+                outcome.settle()
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
